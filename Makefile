@@ -1,0 +1,99 @@
+# mydocker: one static musl binary. See README.
+include config/config.mk
+
+B        := build/$(ARCH)
+SRC      := build/src
+BSSL     := $(SRC)/bearssl-$(BEARSSL_VER)
+LIBSRC   := $(sort $(wildcard lib/*.c))
+APPSRC   := $(sort $(wildcard applets/*.c))
+OBJ      := $(patsubst %.c,$(B)/%.o,$(LIBSRC) $(APPSRC))
+CPPFLAGS := -isystem $(B)/kinc -I$(BSSL)/inc -Ilib -Iconfig -DMYDOCKER_VERSION='"$(VERSION)"'
+UNITS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
+
+ifeq ($(ARCH),x86_64)
+BIN := mydocker
+else
+BIN := $(B)/mydocker
+endif
+
+all: $(BIN)
+
+$(BIN): $(OBJ) $(B)/libbearssl.a
+	$(XCC) $(CFLAGS) -o $@ $(OBJ) $(LDFLAGS) -L$(B) -lbearssl
+	@echo "$@: $$(stat -c %s $@) bytes"
+
+$(B)/%.o: %.c lib/*.h config/*.h | $(B)/kinc $(BSSL)/.ok
+	@mkdir -p $(dir $@)
+	$(XCC) $(CSTD) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Tool chain and packages: installed from Debian when missing.
+$(B)/.deps:
+	@command -v $(XCC) >/dev/null 2>&1 || config/deps.sh $(ARCH)
+	@mkdir -p $(B) && touch $@
+
+$(B)/kinc: | $(B)/.deps
+	mkdir -p $@.tmp && for d in $(KHDR_$(ARCH)); do ln -sfn $$d $@.tmp/; done && mv $@.tmp $@
+
+# BearSSL: Debian's source package, unpacked into build/src, never committed.
+$(BSSL)/.ok: | $(B)/.deps
+	@mkdir -p $(SRC)
+	@ls $(SRC)/bearssl_*.orig.tar.* >/dev/null 2>&1 || \
+	  (cd $(SRC) && apt-get source --download-only bearssl >/dev/null 2>&1) || \
+	  (config/deps.sh $(ARCH) && cd $(SRC) && apt-get source --download-only bearssl >/dev/null)
+	rm -rf $(BSSL) && tar -C $(SRC) -xf $(SRC)/bearssl_*.orig.tar.* && touch $@
+
+BSSL_SRC = $(foreach d,$(BEARSSL_DIRS),$(wildcard $(BSSL)/src/$(d)/*.c))
+$(B)/libbearssl.a: $(BSSL)/.ok
+	@mkdir -p $(B)/bearssl
+	@for f in $(foreach d,$(BEARSSL_DIRS),$(BSSL)/src/$(d)/*.c); do \
+	  echo "$(XCC) $(OPT) -I$(BSSL)/inc -I$(BSSL)/src -c $$f -o $(B)/bearssl/$$(basename $$f .c).o"; \
+	done | xargs -P$$(nproc) -I{} sh -c '{}'
+	rm -f $@ && $(XAR) rcs $@ $(B)/bearssl/*.o
+
+# Tests ---------------------------------------------------------------------
+# Unit tests: static musl builds, plus host builds with ASan/UBSan (which cannot link statically).
+UNIT_LIB = $(filter-out lib/main.c,$(LIBSRC))
+$(B)/unit/%: tests/unit/%.c $(LIBSRC) lib/*.h tests/unit/unit.h $(B)/libbearssl.a
+	@mkdir -p $(dir $@)
+	$(XCC) $(CSTD) $(CPPFLAGS) -Itests/unit -O1 -g $(WARN) -o $@ $< $(UNIT_LIB) -static -L$(B) -lbearssl
+
+$(B)/asan/%: tests/unit/%.c $(LIBSRC) lib/*.h tests/unit/unit.h $(B)/libbearssl.a
+	@mkdir -p $(dir $@) $(B)/asan/bssl
+	@[ -f $(B)/asan/libbearssl.a ] || { for f in $(BSSL_SRC); do \
+	  cc -O1 -g -fsanitize=address,undefined -I$(BSSL)/inc -I$(BSSL)/src -c $$f -o $(B)/asan/bssl/$$(basename $$f .c).o || exit 1; \
+	  done; ar rcs $(B)/asan/libbearssl.a $(B)/asan/bssl/*.o; }
+	cc $(CSTD) -I$(BSSL)/inc -Ilib -Iconfig -Itests/unit -O1 -g $(WARN) -fsanitize=address,undefined \
+	  -fno-omit-frame-pointer -o $@ $< $(UNIT_LIB) -L$(B)/asan -lbearssl
+
+units: $(addprefix $(B)/unit/,$(UNITS))
+units-asan: $(addprefix $(B)/asan/,$(UNITS))
+
+test: $(BIN) units units-asan
+	tests/run.sh
+
+bench: $(BIN)
+	tests/bench/run.sh
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/mydocker
+	$(DESTDIR)$(BINDIR)/mydocker --install $(DESTDIR)$(BINDIR) 2>/dev/null || \
+	  for a in $$(./$(BIN) --list); do ln -sfn mydocker $(DESTDIR)$(BINDIR)/mydocker-$$a; done
+
+# The default image: rootfs/busybox.tar, imported as busybox.
+image: rootfs/busybox.tar
+rootfs/busybox.tar: rootfs/mkrootfs.sh
+	rootfs/mkrootfs.sh $@
+
+demo: $(BIN) rootfs/busybox.tar
+	./$(BIN) import rootfs/busybox.tar busybox
+	./$(BIN) images
+
+clean:
+	rm -rf build/x86_64 build/arm64 mydocker rootfs/busybox.tar
+
+distclean: clean
+	rm -rf build
+
+.PHONY: all test units units-asan bench install image demo clean distclean
+.SECONDARY:

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Run every test: unit tests (static and sanitized builds), then the behaviour tests tests/t_*.sh.
+# Prints each result and ends with "N passed, N failed, N skipped". Exit 0 iff nothing failed.
+# usage: tests/run.sh [t_NAME ...]
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+ARCH=${ARCH:-x86_64}
+export TOP MD="$TOP/mydocker"
+RESULTS=$(mktemp /tmp/mdresults.XXXXXX)
+export RESULTS
+trap 'rm -f "$RESULTS"' EXIT
+
+unit() {	# unit BINARY: its own "N passed, N failed" line counts as N results
+	out=$("$@" 2>&1); rc=$?
+	printf '%s\n' "$out" | grep -v '^PASS' 
+	line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+	p=$(printf '%s' "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/'); p=${p:-0}
+	f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/'); f=${f:-0}
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	i=0; while [ $i -lt "$p" ]; do echo "PASS unit" >> "$RESULTS"; i=$((i+1)); done
+	i=0; while [ $i -lt "$f" ]; do echo "FAIL unit $*" >> "$RESULTS"; i=$((i+1)); done
+}
+
+if [ $# -eq 0 ]; then
+	for b in "$TOP"/build/$ARCH/unit/test_* "$TOP"/build/$ARCH/asan/test_*; do
+		[ -x "$b" ] && unit "$b"
+	done
+	set -- "$TOP"/tests/t_*.sh
+else
+	set -- $(for a; do echo "$TOP/tests/$a.sh"; done)
+fi
+for t in "$@"; do
+	[ -f "$t" ] || continue
+	sh "$t"
+	rc=$?
+	[ "$rc" = 0 ] || echo "FAIL $(basename "$t"): exited $rc" >> "$RESULTS"
+done
+
+pass=$(grep -c '^PASS' "$RESULTS"); fail=$(grep -c '^FAIL' "$RESULTS"); sk=$(grep -c '^SKIP' "$RESULTS")
+if [ "$fail" -gt 0 ]; then echo; echo "Failures:"; grep '^FAIL' "$RESULTS" | sed 's/^/  /'; fi
+if [ "$sk" -gt 0 ]; then echo; echo "Skipped:"; grep '^SKIP' "$RESULTS" | sed 's/^/  /'; fi
+echo
+echo "$pass passed, $fail failed, $sk skipped"
+[ "$fail" = 0 ]
