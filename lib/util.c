@@ -50,7 +50,8 @@ int err_wrap(struct err *e, const char *fmt, ...)
 static void vwarn(const char *fmt, va_list ap)
 {
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "mydocker: %s: ", applet_name);
+	int top = !strcmp(applet_name, "mydocker");
+	int n = snprintf(line, sizeof(line), top ? "mydocker: " : "mydocker: %s: ", applet_name);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
