@@ -68,7 +68,7 @@ $(B)/asan/%: tests/unit/%.c $(LIBSRC) lib/*.h tests/unit/unit.h $(B)/libbearssl.
 units: $(addprefix $(B)/unit/,$(UNITS))
 units-asan: $(addprefix $(B)/asan/,$(UNITS))
 
-test: $(BIN) units units-asan
+test: $(BIN) units units-asan rootfs/busybox.tar
 	tests/run.sh
 
 bench: $(BIN)
@@ -88,6 +88,8 @@ rootfs/busybox.tar: rootfs/mkrootfs.sh
 demo: $(BIN) rootfs/busybox.tar
 	./$(BIN) import rootfs/busybox.tar busybox
 	./$(BIN) images
+	./$(BIN) run --rm busybox echo "hello from a busybox container"
+
 
 clean:
 	rm -rf build/x86_64 build/arm64 mydocker rootfs/busybox.tar
