@@ -99,3 +99,10 @@ distclean: clean
 
 .PHONY: all test units units-asan bench install image demo clean distclean
 .SECONDARY:
+
+# arm64: the unit tests of the cross build, run under qemu-user.
+test-arm64:
+	$(MAKE) ARCH=arm64 all units
+	@command -v qemu-aarch64-static >/dev/null || config/deps.sh arm64
+	@for t in build/arm64/unit/test_*; do qemu-aarch64-static $$t || exit 1; done
+.PHONY: test-arm64
