@@ -51,19 +51,28 @@ $(B)/libbearssl.a: $(BSSL)/.ok
 	rm -f $@ && $(XAR) rcs $@ $(B)/bearssl/*.o
 
 # Tests ---------------------------------------------------------------------
-# Unit tests: static musl builds, plus host builds with ASan/UBSan (which cannot link statically).
-UNIT_LIB = $(filter-out lib/main.c,$(LIBSRC))
-$(B)/unit/%: tests/unit/%.c $(LIBSRC) lib/*.h tests/unit/unit.h $(B)/libbearssl.a
+# Unit tests: static musl builds against the product's own objects, plus host builds with
+# ASan/UBSan (which cannot link statically) from objects compiled once per variant.
+LIBOBJ  := $(patsubst %.c,$(B)/%.o,$(LIBSRC))
+ASANOBJ := $(patsubst %.c,$(B)/asan/%.o,$(LIBSRC))
+ASAN    := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -no-pie
+$(B)/unit/%: tests/unit/%.c tests/unit/unit.h $(LIBOBJ) $(B)/libbearssl.a
 	@mkdir -p $(dir $@)
-	$(XCC) $(CSTD) $(CPPFLAGS) -Itests/unit -O1 -g $(WARN) -o $@ $< $(UNIT_LIB) -static -L$(B) -lbearssl
+	$(XCC) $(CSTD) $(CPPFLAGS) -Itests/unit -O1 -g $(WARN) -o $@ $< $(LIBOBJ) -static -L$(B) -lbearssl
 
-$(B)/asan/%: tests/unit/%.c $(LIBSRC) lib/*.h tests/unit/unit.h $(B)/libbearssl.a
-	@mkdir -p $(dir $@) $(B)/asan/bssl
-	@[ -f $(B)/asan/libbearssl.a ] || { for f in $(BSSL_SRC); do \
-	  cc -O1 -g -fsanitize=address,undefined -I$(BSSL)/inc -I$(BSSL)/src -c $$f -o $(B)/asan/bssl/$$(basename $$f .c).o || exit 1; \
-	  done; ar rcs $(B)/asan/libbearssl.a $(B)/asan/bssl/*.o; }
-	cc $(CSTD) -I$(BSSL)/inc -Ilib -Iconfig -Itests/unit -O1 -g $(WARN) -fsanitize=address,undefined \
-	  -fno-omit-frame-pointer -o $@ $< $(UNIT_LIB) -L$(B)/asan -lbearssl
+$(B)/asan/lib/%.o: lib/%.c lib/*.h config/*.h | $(BSSL)/.ok
+	@mkdir -p $(dir $@)
+	cc $(CSTD) -I$(BSSL)/inc -Ilib -Iconfig $(ASAN) $(WARN) -c -o $@ $<
+
+$(B)/asan/libbearssl.a: $(BSSL)/.ok
+	@mkdir -p $(B)/asan/bssl
+	for f in $(BSSL_SRC); do cc -O1 -g -no-pie -fsanitize=address,undefined -I$(BSSL)/inc -I$(BSSL)/src \
+	  -c $$f -o $(B)/asan/bssl/$$(basename $$f .c).o || exit 1; done
+	rm -f $@ && ar rcs $@ $(B)/asan/bssl/*.o
+
+$(B)/asan/%: tests/unit/%.c tests/unit/unit.h $(ASANOBJ) $(B)/asan/libbearssl.a
+	cc $(CSTD) -I$(BSSL)/inc -Ilib -Iconfig -Itests/unit $(ASAN) $(WARN) -o $@ $< $(ASANOBJ) \
+	  -L$(B)/asan -lbearssl
 
 units: $(addprefix $(B)/unit/,$(UNITS))
 units-asan: $(addprefix $(B)/asan/,$(UNITS))
