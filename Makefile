@@ -115,3 +115,25 @@ test-arm64:
 	@command -v qemu-aarch64-static >/dev/null || config/deps.sh arm64
 	@for t in build/arm64/unit/test_*; do qemu-aarch64-static $$t || exit 1; done
 .PHONY: test-arm64
+
+# Fuzzing (clang libFuzzer + ASan/UBSan): make fuzz [FUZZ_TIME=seconds per target]
+FUZZ_TIME ?= 30
+FUZZERS   := json tar
+FUZZ_json := lib/json.c lib/util.c
+FUZZ_tar  := lib/tar.c lib/util.c
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c lib/*.c lib/*.h
+	@mkdir -p build/fuzz
+	@command -v clang >/dev/null && [ -n "$$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a | grep /)" ] \
+	  || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -Ilib -Iconfig -o $@ $< $(FUZZ_$*)
+
+fuzz: $(addprefix build/fuzz/fuzz_,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+	  mkdir -p build/fuzz/corpus-$$f && cp -n tests/fuzz/corpus/$$f/* build/fuzz/corpus-$$f/ ; \
+	  echo "fuzz $$f for $(FUZZ_TIME) s"; \
+	  build/fuzz/fuzz_$$f -max_total_time=$(FUZZ_TIME) -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 build/fuzz/corpus-$$f 2>build/fuzz/$$f.log \
+	    || { tail -40 build/fuzz/$$f.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' build/fuzz/$$f.log; \
+	done
+.PHONY: fuzz
