@@ -24,6 +24,7 @@ if [ $# -eq 0 ]; then
 	for b in "$TOP"/build/$ARCH/unit/test_* "$TOP"/build/$ARCH/asan/test_*; do
 		[ -x "$b" ] && unit "$b"
 	done
+	unit sh "$TOP/tests/tar_interop.sh"
 	set -- "$TOP"/tests/t_*.sh
 else
 	set -- $(for a; do echo "$TOP/tests/$a.sh"; done)
