@@ -1,0 +1,244 @@
+/* rootfs: the container's mount namespace: overlay root, /proc, /sys, /dev, /etc files, volumes, pivot_root.
+ * Every path inside the new root is opened relative to its directory fd with openat2(RESOLVE_IN_ROOT),
+ * so a symlink planted in an image or upper layer never leads a mount out of the container. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <linux/openat2.h>
+#include "rootfs.h"
+
+#ifndef SYS_openat2
+#define SYS_openat2 437
+#endif
+
+/* path resolved inside rootfd as if it were "/"; O_PATH fd or -1 (errno) */
+static int in_root(int rootfd, const char *path)
+{
+	struct open_how how = { .flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	return syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+}
+
+/* Open path in the root, creating missing directories and (want_file) the last component as a file.
+ * A dangling symlink on the way is followed by creating its target, resolved inside the root too. */
+static int open_in_root_n(int rootfd, const char *path, int want_file, int depth, struct err *e)
+{
+	char p[4096], link[4096], next[8192];
+	int fd = in_root(rootfd, path);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : err_set(e, errno, "open %s in the container", path);
+	if (strlen(path) >= sizeof(p) || depth > 40)
+		return err_set(e, depth > 40 ? ELOOP : ENAMETOOLONG, "%s", path);
+	strcpy(p, path);
+	int dirfd = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+	char *comp = p + strspn(p, "/");
+	while (*comp && dirfd >= 0) {
+		char *end = strchrnul(comp, '/'), save = *end;
+		int last = !end[strspn(end, "/")];
+		*end = 0;
+		fd = in_root(rootfd, p);
+		if (fd < 0 && errno == ENOENT) {
+			int r = last && want_file ?
+				openat(dirfd, comp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644) :
+				mkdirat(dirfd, comp, 0755);
+			if (r > 0)
+				close(r);
+			ssize_t n = r < 0 && errno == EEXIST ? readlinkat(dirfd, comp, link, sizeof(link) - 1) : -1;
+			if (n > 0) {
+				/* dangling symlink: continue at its target (relative to its directory) */
+				link[n] = 0;
+				comp[-1] = 0;
+				*end = save;
+				snprintf(next, sizeof(next), "%s/%s%s", link[0] == '/' ? "" : p, link, end);
+				close(dirfd);
+				return open_in_root_n(rootfd, next, want_file, depth + 1, e);
+			}
+			fd = r < 0 && errno != EEXIST ? -1 : in_root(rootfd, p);
+		}
+		int no = errno;
+		close(dirfd);
+		if (fd < 0)
+			return err_set(e, no, "create %s in the container", p);
+		dirfd = fd;
+		*end = save;
+		comp = end + strspn(end, "/");
+	}
+	return dirfd;
+}
+
+static int open_in_root(int rootfd, const char *path, int want_file, struct err *e)
+{
+	return open_in_root_n(rootfd, path, want_file, 0, e);
+}
+
+static int mount_fd(const char *src, int fd, const char *type, unsigned long fl, const char *data)
+{
+	char p[32];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	return mount(src, p, type, fl, data) ? -errno : 0;
+}
+
+/* mount src on path inside the root (created if missing) */
+static int mnt_in(int rootfd, const char *path, const char *src, const char *type, unsigned long fl,
+		  const char *data, int want_file, struct err *e)
+{
+	int fd = open_in_root(rootfd, path, want_file, e);
+	if (fd < 0)
+		return fd;
+	int r = mount_fd(src, fd, type, fl, data);
+	close(fd);
+	return r ? err_set(e, -r, "mount %s on %s", type ? type : src, path) : 0;
+}
+
+/* lowerdir = the image layers, top-most first; upper/work = this container's own */
+static int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err *e)
+{
+	struct buf o = { 0 };
+	int r = buf_puts(&o, "lowerdir=");
+	for (int i = m->nlayers - 1; i >= 0 && !r; i--)
+		r = buf_printf(&o, "%s%s", i == m->nlayers - 1 ? "" : ":", m->layers[i]);
+	if (!r)
+		r = buf_printf(&o, ",upperdir=%s/upper,workdir=%s/work", m->dir, m->dir);
+	if (r)
+		return err_set(e, ENOMEM, "overlay options");
+	if (strchr(m->dir, ',') || strchr(m->dir, ':') || strchr(o.p + 9, '\\'))
+		r = err_set(e, EINVAL, "overlay: state root path must not contain ',' ':' or '\\'");
+	else if (o.len >= 4096)
+		r = err_set(e, E2BIG, "overlay: too many layers for one mount");
+	else if (mount("overlay", merged, "overlay", 0, o.p))
+		r = err_set(e, errno, "mount overlay on %s", merged);
+	buf_free(&o);
+	return r;
+}
+
+/* a small tmpfs with the safe device nodes, devpts, shm and the usual links */
+static int mnt_dev(int rootfd, int console, struct err *e)
+{
+	static const struct { const char *name; unsigned ma, mi; } nodes[] = {
+		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
+		{ "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
+	};
+	static const char *links[][2] = {
+		{ "pts/ptmx", "ptmx" }, { "/proc/self/fd", "fd" }, { "/proc/self/fd/0", "stdin" },
+		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+	};
+	char host[32];
+	if (mnt_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=64k", 0, e))
+		return -e->no;
+	int dev = open_in_root(rootfd, "/dev", 0, e), r = 0;
+	if (dev < 0)
+		return dev;
+	for (size_t i = 0; i < ARRAY_SIZE(nodes) && !r; i++) {
+		if (!mknodat(dev, nodes[i].name, S_IFCHR | 0666, makedev(nodes[i].ma, nodes[i].mi)))
+			continue;
+		/* no mknod (a user namespace, a nodev host): bind the host's node instead */
+		int f = openat(dev, nodes[i].name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0666);
+		snprintf(host, sizeof(host), "/dev/%s", nodes[i].name);
+		r = f < 0 ? -errno : mount_fd(host, f, NULL, MS_BIND, NULL);
+		if (f >= 0)
+			close(f);
+		if (r)
+			err_set(e, -r, "create /dev/%s", nodes[i].name);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(links) && !r; i++)
+		if (symlinkat(links[i][0], dev, links[i][1]))
+			r = err_set(e, errno, "symlink /dev/%s", links[i][1]);
+	if (!r && console) {
+		int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		r = f < 0 ? err_set(e, errno, "create /dev/console") : close(f);
+	}
+	close(dev);
+	if (r)
+		return r;
+	/* our own devpts instance: ptys of this container only, usable by any user in it */
+	if (mnt_in(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+		   "newinstance,ptmxmode=0666,mode=0620,gid=5", 0, e) ||
+	    mnt_in(rootfd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", 0, e))
+		return -e->no;
+	return 0;
+}
+
+/* -v SRC:DST[:ro]: bind, then remount the new mount read-only (bind flags cannot be set at once) */
+static int mnt_volume(int rootfd, const struct vol *v, struct err *e)
+{
+	struct stat st;
+	if (stat(v->src, &st))
+		return err_set(e, errno, "volume %s", v->src);
+	if (mnt_in(rootfd, v->dst, v->src, NULL, MS_BIND | MS_REC, NULL, !S_ISDIR(st.st_mode), e))
+		return err_wrap(e, "volume");
+	if (v->ro && mnt_in(rootfd, v->dst, NULL, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV,
+			    NULL, 0, e))
+		return err_wrap(e, "volume read-only");
+	return 0;
+}
+
+/* Swap the root: pivot_root(".", ".") stacks the old root on the new one, then detach it. */
+static int mnt_pivot(const char *merged, struct err *e)
+{
+	if (chdir(merged))
+		return err_set(e, errno, "chdir %s", merged);
+	if (!syscall(SYS_pivot_root, ".", ".")) {
+		if (umount2(".", MNT_DETACH))
+			return err_set(e, errno, "detach the old root");
+	} else if (errno == EINVAL) {
+		/* / is an initramfs (rootfs cannot be unmounted): move the new root over it and chroot */
+		if (mount(".", "/", NULL, MS_MOVE, NULL) || chroot("."))
+			return err_set(e, errno, "move the root");
+	} else {
+		return err_set(e, errno, "pivot_root %s", merged);
+	}
+	return chdir("/") ? err_set(e, errno, "chdir /") : 0;
+}
+
+int mnt_rootfs(const struct mnt_spec *m, struct err *e)
+{
+	static const char *etc[] = { "hostname", "hosts", "resolv.conf" };
+	char merged[4096], src[4096];
+	int r = 0;
+	snprintf(merged, sizeof(merged), "%s/merged", m->dir);
+	/* nothing mounted from here on may propagate back to the host */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		return err_set(e, errno, "make / private");
+	/* the root: the image's shared read-only layers under this container's upper layer */
+	if (mnt_overlay(m, merged, e))
+		return -e->no;
+	int rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		return err_set(e, errno, "open %s", merged);
+	/* a procfs of the new PID namespace; sysfs read-only (allowed: we own a network namespace) */
+	if (mnt_in(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, e) ||
+	    mnt_in(rootfd, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, e) ||
+	    mnt_dev(rootfd, m->console, e))
+		r = -e->no;
+	/* per-container /etc files, kept in the container dir so the image layer stays untouched */
+	for (size_t i = 0; i < ARRAY_SIZE(etc) && !r; i++) {
+		char dst[32];
+		snprintf(src, sizeof(src), "%s/%s", m->dir, etc[i]);
+		snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);
+		r = mnt_in(rootfd, dst, src, NULL, MS_BIND, NULL, 1, e);
+	}
+	/* volumes last: they may cover anything above */
+	for (int i = 0; i < m->nvols && !r; i++)
+		r = mnt_volume(rootfd, &m->vols[i], e);
+	close(rootfd);
+	if (r)
+		return r;
+	/* --read-only: only the root itself; volumes, /dev, /proc and /etc files keep their own flags */
+	if (m->read_only && mount(NULL, merged, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL))
+		return err_set(e, errno, "remount the root read-only");
+	return mnt_pivot(merged, e);
+}
+
+int mnt_console(int slave, struct err *e)
+{
+	char p[32];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", slave);
+	return mount(p, "/dev/console", NULL, MS_BIND, NULL) ? err_set(e, errno, "bind /dev/console") : 0;
+}

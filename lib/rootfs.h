@@ -1,0 +1,24 @@
+/* rootfs: the container's mount namespace: overlay root, /proc, /sys, /dev, /etc files, volumes, pivot_root. */
+#ifndef MYDOCKER_ROOTFS_H
+#define MYDOCKER_ROOTFS_H
+
+#include "container.h"
+
+struct mnt_spec {
+	const char *dir;		/* ROOT/containers/<id>: upper, work, merged, hostname, hosts, resolv.conf */
+	char *const *layers;		/* image layer dirs, lowest first */
+	int nlayers;
+	const struct vol *vols;
+	int nvols;
+	int read_only;			/* --read-only: the root (not volumes, /dev, /proc) mounted ro */
+	int console;			/* -t: create /dev/console, bound to the pty later by mnt_console */
+};
+
+/* In a new (unshared) mount namespace: make every mount private, build the root under dir/merged
+ * and pivot_root into it (MS_MOVE + chroot where / cannot be pivoted, e.g. an initramfs). Nothing is
+ * mounted on the host: everything dies with the namespace. */
+int mnt_rootfs(const struct mnt_spec *m, struct err *e);
+/* After mnt_rootfs: bind the pty slave over /dev/console. */
+int mnt_console(int slave, struct err *e);
+
+#endif
