@@ -13,6 +13,9 @@ const char import_usage[] =
 	"hashed (SHA-256) while it is unpacked into a read-only layer shared by every container\n"
 	"of the image. Importing the same content again only (re)tags it. '-' reads stdin.\n\n"
 	"  --sha256 HEX   refuse the tarball unless its SHA-256 is HEX\n"
+	"  --verify-key K require a signature (FILE.sig) by the PEM public key K; also set by\n"
+	"                 $MYDOCKER_VERIFY_KEY or the file ROOT/verify-key.pem\n"
+	"  --signature S  the detached signature (default: FILE.sig)\n"
 	"  -q, --quiet    print nothing but the image ID\n";
 
 int import_main(int argc, char **argv)
@@ -20,15 +23,20 @@ int import_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "sha256", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "verify-key", required_argument, NULL, 'k' },
+		{ "signature", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const char *want = NULL;
+	struct image_opts o = { 0 };
 	int c, quiet = 0;
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': want = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'k': o.verify_key = optarg; break;
+		case 'S': o.sig_file = optarg; break;
 		case 'h': usage(0);
 		default: usage(2);
 		}
@@ -46,7 +54,9 @@ int import_main(int argc, char **argv)
 		die(1, "open %s: %m", file);
 	struct err e = { 0 };
 	char id[65];
-	if (image_import(fd, ref, want, !quiet && isatty(2), id, &e))
+	o.path = strcmp(file, "-") ? file : NULL;
+	o.progress = !quiet && isatty(2);
+	if (image_import2(fd, ref, want, &o, id, &e))
 		die_err(1, &e);
 	printf("sha256:%s\n", id);
 	return 0;

@@ -47,39 +47,12 @@ static int tag_count(const struct json *repos, const char *id)
 	return n;
 }
 
-/* Delete the config and every layer that no remaining image config lists. */
+/* Delete the config and every layer that no remaining image uses (layers are shared by ChainID). */
 static void delete_image(const char *id)
 {
-	char p[4096];
-	struct image img;
 	struct err e;
-	int have = !image_resolve(id, &img, &e);
-	snprintf(p, sizeof(p), "%s/images/configs/%s.json", state_root(), id);
-	unlink(p);
-	for (int i = 0; have && i < img.nlayers; i++) {
-		const char *hex = strstr(img.layers[i], "/layers/") + 8;
-		char needle[80], dir[4096];
-		snprintf(needle, sizeof(needle), "sha256:%.64s", hex);
-		int used = 0;
-		snprintf(dir, sizeof(dir), "%s/images/configs", state_root());
-		DIR *d = opendir(dir);
-		struct dirent *de;
-		while (d && !used && (de = readdir(d))) {
-			struct buf b = { 0 };
-			int dfd = dirfd(d);
-			if (de->d_name[0] != '.' && !read_file_at(dfd, de->d_name, 16u << 20, &b))
-				used = strstr(b.p, needle) != NULL;
-			buf_free(&b);
-		}
-		if (d)
-			closedir(d);
-		if (!used) {
-			snprintf(dir, sizeof(dir), "%s/images/layers/%.64s", state_root(), hex);
-			rm_rf(dir);
-		}
-	}
-	if (have)
-		image_free(&img);
+	if (image_delete(id, &e))
+		warnx("%s", e.msg);
 }
 
 static int rmi_one(const char *ref, int force)

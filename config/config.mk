@@ -29,4 +29,4 @@ LDFLAGS  ?= -static -no-pie -Wl,--gc-sections -Wl,--as-needed -s
 
 # BearSSL from Debian's source package; only these parts are compiled.
 BEARSSL_VER  = 0.6
-BEARSSL_DIRS = hash codec
+BEARSSL_DIRS = hash codec ec rsa int

@@ -10,15 +10,13 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
-#include "digest.h"
-#include "image.h"
-#include "json.h"
+#include <sys/statvfs.h>
+#include "imgstore.h"
 #include "state.h"
-#include "tar.h"
 
 #define REPOS "repositories.json"
 
-static void images_path(char *out, size_t n, const char *sub)
+void images_path(char *out, size_t n, const char *sub)
 {
 	snprintf(out, n, "%s/images%s%s", state_root(), sub ? "/" : "", sub ? sub : "");
 }
@@ -197,6 +195,48 @@ static uint64_t layer_size(const char *hex)
 	return n;
 }
 
+int digest_valid(const char *d)
+{
+	return d && !strncmp(d, "sha256:", 7) && strlen(d) == 71 && is_hex(d + 7, 64);
+}
+
+void chain_next(const char *parent, const char *diff_id, char out[65])
+{
+	if (!parent) {
+		memcpy(out, diff_id, 65);
+		return;
+	}
+	struct sha256 h;
+	sha256_init(&h);
+	sha256_update(&h, "sha256:", 7);
+	sha256_update(&h, parent, 64);
+	sha256_update(&h, " sha256:", 8);
+	sha256_update(&h, diff_id, 64);
+	sha256_hex(&h, out);
+}
+
+/* The lowerdir entry of a layer: its short link if there is one, else the long path. */
+static char *layer_path(const char *chain)
+{
+	char p[4096], t[256];
+	snprintf(p, sizeof(p), "%s/images/l/%.*s", state_root(), LINK_LEN, chain);
+	ssize_t n = readlink(p, t, sizeof(t) - 1);
+	if (n > 0 && (t[n] = 0, strstr(t, chain)))
+		return xstrdup(p);
+	return xasprintf("%s/images/layers/%s/diff", state_root(), chain);
+}
+
+static char **json_keys(const struct json *o)
+{
+	if (!o || o->type != JSON_OBJECT)
+		return NULL;
+	char **v = xcalloc(o->n + 1, sizeof(char *));
+	size_t i = 0;
+	for (const struct json *m = o->child; m; m = m->next)
+		v[i++] = xstrdup(m->key);
+	return v;
+}
+
 int image_resolve(const char *ref, struct image *img, struct err *e)
 {
 	struct json *cfg;
@@ -212,15 +252,19 @@ int image_resolve(const char *ref, struct image *img, struct err *e)
 		r = err_set(e, EINVAL, "image %.12s: config has no layers", img->id);
 		goto out;
 	}
-	img->layers = calloc(ids->n + 1, sizeof(char *));
-	for (const struct json *l = ids->child; l && img->layers; l = l->next) {
-		if (l->type != JSON_STRING || strncmp(l->s, "sha256:", 7) || strlen(l->s) != 71 ||
-		    !is_hex(l->s + 7, 64)) {
+	img->layers = xcalloc(ids->n + 1, sizeof(char *));
+	img->chain = xcalloc(ids->n + 1, sizeof(char *));
+	img->layer_dir = xasprintf("%s/images/l", state_root());
+	for (const struct json *l = ids->child; l; l = l->next) {
+		if (l->type != JSON_STRING || !digest_valid(l->s)) {
 			r = err_set(e, EINVAL, "image %.12s: bad layer digest", img->id);
 			goto out;
 		}
-		img->layers[img->nlayers++] = xasprintf("%s/images/layers/%s/diff", state_root(), l->s + 7);
-		img->size += layer_size(l->s + 7);
+		char ch[65];
+		chain_next(img->nlayers ? img->chain[img->nlayers - 1] : NULL, l->s + 7, ch);
+		img->chain[img->nlayers] = xstrdup(ch);
+		img->layers[img->nlayers++] = layer_path(ch);
+		img->size += layer_size(ch);
 	}
 	if (c && c->type == JSON_OBJECT) {
 		img->env = json_strv(json_get(c, "Env"));
@@ -229,6 +273,7 @@ int image_resolve(const char *ref, struct image *img, struct err *e)
 		img->workdir = dup_or_null(json_get_str(c, "WorkingDir"));
 		img->user = dup_or_null(json_get_str(c, "User"));
 		img->stop_signal = dup_or_null(json_get_str(c, "StopSignal"));
+		img->exposed_ports = json_keys(json_get(c, "ExposedPorts"));
 	}
 	img->arch = dup_or_null(json_get_str(cfg, "architecture"));
 	const char *created = json_get_str(cfg, "created");
@@ -246,6 +291,9 @@ void image_free(struct image *img)
 	for (int i = 0; img->layers && i < img->nlayers; i++)
 		free(img->layers[i]);
 	free(img->layers);
+	strv_free(img->chain);
+	free(img->layer_dir);
+	strv_free(img->exposed_ports);
 	strv_free(img->env);
 	strv_free(img->cmd);
 	strv_free(img->entrypoint);
@@ -256,45 +304,257 @@ void image_free(struct image *img)
 	memset(img, 0, sizeof(*img));
 }
 
+/* --- the store ---------------------------------------------------------------- */
+
+int config_read(const char *id, struct buf *b, struct err *e)
+{
+	char p[4096], sub[128];
+	snprintf(sub, sizeof(sub), "configs/%s.json", id);
+	images_path(p, sizeof(p), sub);
+	int r = read_file_at(AT_FDCWD, p, CONFIG_MAX, b);
+	return r ? err_set(e, -r, "image %.12s: read config", id) : 0;
+}
+
+int stage_new(struct stage *s, struct err *e)
+{
+	char dir[4096];
+	s->fd = -1;
+	if (state_init(e))
+		return -e->no;
+	images_path(dir, sizeof(dir), "tmp");
+	snprintf(s->path, sizeof(s->path), "%s/%d-%lx", dir, (int)getpid(), (unsigned long)now_ns());
+	if (mkdir(s->path, 0700))
+		return err_set(e, errno, "create %s", s->path);
+	s->fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->fd < 0) {
+		int r = err_set(e, errno, "open %s", s->path);
+		rmdir(s->path);
+		return r;
+	}
+	return 0;
+}
+
+void stage_drop(struct stage *s)
+{
+	if (s->fd >= 0)
+		close(s->fd);
+	s->fd = -1;
+	if (s->path[0] && access(s->path, F_OK) == 0)
+		rm_rf(s->path);
+	s->path[0] = 0;
+}
+
+int write_size(int dirfd, const char *dir, uint64_t n, struct err *e)
+{
+	char sz[32], f[300];
+	snprintf(sz, sizeof(sz), "%llu\n", (unsigned long long)n);
+	snprintf(f, sizeof(f), "%s/size", dir);
+	int fd = openat(dirfd, f, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	int r = fd < 0 || write_all(fd, sz, strlen(sz)) ? err_set(e, errno, "write %s", f) : 0;
+	if (fd >= 0)
+		close(fd);
+	return r;
+}
+
+int layer_present(const char *chain)
+{
+	char p[4096], sub[128];
+	snprintf(sub, sizeof(sub), "layers/%s/diff", chain);
+	images_path(p, sizeof(p), sub);
+	return access(p, F_OK) == 0;
+}
+
+static int make_link(const char *chain, struct err *e)
+{
+	char dir[4096], name[LINK_LEN + 1], want[128], got[256];
+	images_path(dir, sizeof(dir), "l");
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return err_set(e, errno, "create %s", dir);
+	snprintf(name, sizeof(name), "%.*s", LINK_LEN, chain);
+	snprintf(want, sizeof(want), "../layers/%s/diff", chain);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return err_set(e, errno, "open %s", dir);
+	int r = 0;
+	ssize_t n = readlinkat(dfd, name, got, sizeof(got) - 1);
+	if (n >= 0 && (got[n] = 0, strcmp(got, want)))
+		r = err_set(e, EEXIST, "layer link %s: taken by %s", name, got);
+	else if (n < 0 && symlinkat(want, dfd, name))
+		r = err_set(e, errno, "layer link %s", name);
+	close(dfd);
+	return r;
+}
+
+int store_layer(struct stage *s, const char *name, const char *chain, struct err *e)
+{
+	char from[4096], to[4096], sub[128];
+	snprintf(from, sizeof(from), "%s/%s", s->path, name);
+	snprintf(sub, sizeof(sub), "layers/%s", chain);
+	images_path(to, sizeof(to), sub);
+	int had = 0;
+	if (rename(from, to)) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			return err_set(e, errno, "store layer %.12s", chain);
+		had = 1;
+	}
+	int r = make_link(chain, e);
+	return r ? r : had;
+}
+
+int store_config(const void *p, size_t n, char *id_out, struct err *e)
+{
+	char dir[4096], name[80];
+	sha256_buf_hex(p, n, id_out);
+	snprintf(name, sizeof(name), "%s.json", id_out);
+	images_path(dir, sizeof(dir), "configs");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno, "open %s", dir);
+	int r = faccessat(fd, name, F_OK, 0) == 0 ? 0 : state_write_atomic(fd, name, p, n, e);
+	close(fd);
+	return r;
+}
+
+int store_tag(const char *norm, const char *id, struct err *e)
+{
+	struct json *repos;
+	int r = repos_load(&repos, e);
+	if (r)
+		return r;
+	r = repos_save(repos, norm, id, e);
+	json_free(repos);
+	return r;
+}
+
+/* Every chain ID some config lists, as "hex\n" lines. */
+static int chains_in_use(struct buf *out)
+{
+	char dir[4096];
+	images_path(dir, sizeof(dir), "configs");
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		struct image img;
+		struct err e;
+		char id[65];
+		if (strlen(de->d_name) != 69 || !is_hex(de->d_name, 64))
+			continue;
+		memcpy(id, de->d_name, 64);
+		id[64] = 0;
+		if (image_resolve(id, &img, &e)) {
+			closedir(d);
+			return -1;	/* unreadable config: delete nothing */
+		}
+		for (int i = 0; i < img.nlayers; i++)
+			buf_printf(out, "%s\n", img.chain[i]);
+		image_free(&img);
+	}
+	if (d)
+		closedir(d);
+	buf_add(out, "", 1);
+	return 0;
+}
+
+int image_delete(const char *id, struct err *e)
+{
+	char p[4096], sub[128];
+	struct buf used = { 0 };
+	snprintf(sub, sizeof(sub), "configs/%s.json", id);
+	images_path(p, sizeof(p), sub);
+	if (unlink(p) && errno != ENOENT)
+		return err_set(e, errno, "delete %s", p);
+	if (chains_in_use(&used)) {
+		buf_free(&used);
+		return 0;
+	}
+	const char *dirs[] = { "layers", "l" };
+	for (int k = 0; k < 2; k++) {
+		images_path(p, sizeof(p), dirs[k]);
+		int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char t[256] = "";
+			const char *hex = de->d_name;
+			if (de->d_name[0] == '.')
+				continue;
+			if (k == 1) {	/* link: ../layers/<hex>/diff */
+				ssize_t n = readlinkat(dfd, de->d_name, t, sizeof(t) - 1);
+				hex = n > 10 ? (t[n] = 0, t + 10) : "";
+			}
+			if (strlen(hex) < 64 || !is_hex(hex, 64))
+				continue;
+			char needle[66];
+			snprintf(needle, sizeof(needle), "%.64s\n", hex);
+			if (!strstr(used.p, needle))
+				k ? unlinkat(dfd, de->d_name, 0) : rm_rf_at(dfd, de->d_name);
+		}
+		if (d)
+			closedir(d);
+	}
+	buf_free(&used);
+	return 0;
+}
+
 /* --- import --------------------------------------------------------------- */
 
-struct hashsrc {
-	int fd;
-	struct sha256 h;
-	uint64_t n;
-	int progress;
-	int64_t t0, last;
-};
-
-static void show_progress(struct hashsrc *s, int final)
+static void show_progress(struct fdsrc *s, int final)
 {
 	int64_t t = now_ns();
 	if (!final && t - s->last < 200000000)
 		return;
 	s->last = t;
 	double secs = (t - s->t0) / 1e9;
-	fprintf(stderr, "\rimporting: %.1f MB (%.1f MB/s)%s", s->n / 1e6,
+	fprintf(stderr, "\r%s: %.1f MB (%.1f MB/s)%s", s->what, s->n / 1e6,
 		secs > 0 ? s->n / 1e6 / secs : 0.0, final ? "\n" : "");
 }
 
-static ssize_t hash_read(void *ctx, void *p, size_t n)
+ssize_t fdsrc_read(void *ctx, void *p, size_t n)
 {
-	struct hashsrc *s = ctx;
+	struct fdsrc *s = ctx;
 	ssize_t r;
 	do
 		r = read(s->fd, p, n);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
-	sha256_update(&s->h, p, r);
+	if (s->h)
+		sha256_update(s->h, p, r);
 	s->n += r;
-	if (s->progress)
+	if (s->what) {
+		if (!s->t0)
+			s->t0 = s->last = now_ns();
 		show_progress(s, 0);
+	}
 	return r;
 }
 
+void fdsrc_progress(struct fdsrc *s)
+{
+	show_progress(s, 0);
+}
+
+void fdsrc_done(struct fdsrc *s)
+{
+	if (s->what && s->t0)
+		show_progress(s, 1);
+}
+
+uint64_t layer_limit(void)
+{
+	char dir[4096];
+	struct statvfs v;
+	const char *env = getenv("MYDOCKER_LAYER_MAX");
+	long long x;
+	uint64_t max = env && !parse_ll(env, 1, INT64_MAX, &x) ? (uint64_t)x : 64ull << 30;
+	images_path(dir, sizeof(dir), NULL);
+	if (!statvfs(dir, &v) && v.f_bavail * (uint64_t)v.f_frsize / 10 * 9 < max)
+		max = v.f_bavail * (uint64_t)v.f_frsize / 10 * 9;
+	return max;
+}
+
 /* Remove leftovers of imports whose process is gone (killed half-way). Caller holds the images lock. */
-static void sweep_tmp(void)
+void sweep_tmp(void)
 {
 	char dir[4096];
 	images_path(dir, sizeof(dir), "tmp");
@@ -344,7 +604,7 @@ static int find_import(const char *diff_id, char *id)
 	return found;
 }
 
-static const char *go_arch(void)
+const char *go_arch(void)
 {
 	static struct utsname u;
 	uname(&u);
@@ -405,18 +665,20 @@ static int write_import_config(const char *diff_id, char *id_out, struct err *e)
 	return r;
 }
 
-/* Unpack the tarball into tmpdir/diff while hashing every byte of it; digest into hex. */
-static int unpack_hashed(int fd, int tmpfd, int progress, char *hex, uint64_t *size, struct err *e)
+/* Unpack the tarball into stage/L/diff while hashing every byte of it. */
+static int unpack_hashed(int fd, struct stage *st, int progress, unsigned char sum[32], uint64_t *size,
+			 struct err *e)
 {
-	struct hashsrc hs = { .fd = fd, .progress = progress, .t0 = now_ns() };
-	struct tar_src src = { hash_read, &hs };
+	struct sha256 h;
+	struct fdsrc fs = { .fd = fd, .h = &h, .what = progress ? "importing" : NULL };
+	struct tar_src src = { fdsrc_read, &fs };
 	char drain[65536];
 	ssize_t n;
 
-	sha256_init(&hs.h);
-	if (mkdirat(tmpfd, "diff", 0755))
+	sha256_init(&h);
+	if (mkdirat(st->fd, "L", 0700) || mkdirat(st->fd, "L/diff", 0755))
 		return err_set(e, errno, "create layer directory");
-	int dfd = openat(tmpfd, "diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int dfd = openat(st->fd, "L/diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 	if (dfd < 0)
 		return err_set(e, errno, "open layer directory");
 	int r = tar_extract(&src, dfd, getuid() == 0 ? TAR_X_OWNER : 0, e);
@@ -424,78 +686,61 @@ static int unpack_hashed(int fd, int tmpfd, int progress, char *hex, uint64_t *s
 	if (r)
 		return r;
 	/* The digest covers the whole file, including any padding after the end-of-archive marker. */
-	while ((n = hash_read(&hs, drain, sizeof(drain))) > 0)
+	while ((n = fdsrc_read(&fs, drain, sizeof(drain))) > 0)
 		;
 	if (n < 0)
-		return err_set(e, -n, "read");
-	if (progress)
-		show_progress(&hs, 1);
-	sha256_hex(&hs.h, hex);
-	*size = hs.n;
+		return err_set(e, (int)-n, "read");
+	fdsrc_done(&fs);
+	sha256_final(&h, sum);
+	*size = fs.n;
 	return 0;
 }
 
 int image_import(int fd, const char *ref, const char *want, int progress, char *id_out, struct err *e)
 {
-	char norm[400], tmpname[64], hex[65], tmpdir[4096], layer[4096], sub[128];
+	struct image_opts o = { .progress = progress };
+	return image_import2(fd, ref, want, &o, id_out, e);
+}
+
+int image_import2(int fd, const char *ref, const char *want, const struct image_opts *o, char *id_out,
+		  struct err *e)
+{
+	char norm[400], hex[65];
+	unsigned char sum[32];
 	uint64_t size = 0;
-	int r, lock = -1, tmpfd = -1;
+	struct stage st = { .fd = -1 };
+	int r, lock = -1;
 
 	if (image_ref_norm(ref, norm, sizeof(norm)))
 		return err_set(e, EINVAL, "invalid reference format \"%s\"", ref);
 	if (want && (!strncmp(want, "sha256:", 7) ? (want += 7, 0) : 0, strlen(want) != 64 || !is_hex(want, 64)))
 		return err_set(e, EINVAL, "invalid --sha256 \"%s\": want 64 lowercase hex digits", want);
-	if (state_init(e))
-		return -e->no;
-
-	/* Unpack into tmp/<pid>-<rand>: a killed import leaves only that, swept by the next one. */
-	snprintf(tmpname, sizeof(tmpname), "%d-%lx", (int)getpid(), (unsigned long)now_ns());
-	images_path(tmpdir, sizeof(tmpdir), "tmp");
-	size_t tl = strlen(tmpdir);
-	snprintf(tmpdir + tl, sizeof(tmpdir) - tl, "/%s", tmpname);
-	if (mkdir(tmpdir, 0700))
-		return err_set(e, errno, "create %s", tmpdir);
-	tmpfd = open(tmpdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tmpfd < 0) {
-		r = err_set(e, errno, "open %s", tmpdir);
+	/* Unpack into tmp/<pid>-<time>: a killed import leaves only that, swept by the next one. */
+	if ((r = stage_new(&st, e)) || (r = unpack_hashed(fd, &st, o->progress, sum, &size, e)))
 		goto fail;
-	}
-	if ((r = unpack_hashed(fd, tmpfd, progress, hex, &size, e)))
-		goto fail;
+	hex_encode(sum, 32, hex);
 	if (want && !digest_eq(want, hex)) {
 		r = err_set(e, EINVAL, "digest mismatch: expected sha256:%s, got sha256:%s", want, hex);
 		goto fail;
 	}
-	char sz[32];
-	int n = snprintf(sz, sizeof(sz), "%llu\n", (unsigned long long)size);
-	if ((r = state_write_atomic(tmpfd, "size", sz, n, e)))
+	if ((r = sig_check(o, sum, e)))
+		goto fail;
+	if ((r = write_size(st.fd, "L", size, e)))
 		goto fail;
 
-	/* Publish: layer by rename (atomic), config, then the tag — all under the images lock. */
+	/* Publish: layer by rename (atomic), config, then the tag -- all under the images lock. */
 	if ((lock = state_lock("images", e)) < 0) {
 		r = lock;
 		goto fail;
 	}
 	sweep_tmp();
-	snprintf(sub, sizeof(sub), "layers/%s", hex);
-	images_path(layer, sizeof(layer), sub);
-	if (rename(tmpdir, layer) && errno != EEXIST && errno != ENOTEMPTY) {
-		r = err_set(e, errno, "store layer %s", hex);
+	if ((r = store_layer(&st, "L", hex, e)) < 0)
 		goto fail;
-	}
-	fsync(tmpfd);
 	if (!find_import(hex, id_out) && (r = write_import_config(hex, id_out, e)))
 		goto fail;
-	struct json *repos;
-	if ((r = repos_load(&repos, e)))
-		goto fail;
-	r = repos_save(repos, norm, id_out, e);
-	json_free(repos);
+	r = store_tag(norm, id_out, e);
 fail:
-	if (tmpfd >= 0)
-		close(tmpfd);
-	if (access(tmpdir, F_OK) == 0)
-		rm_rf(tmpdir);
+	stage_drop(&st);
 	if (lock >= 0)
 		close(lock);
 	return r;
