@@ -97,23 +97,43 @@ static int mnt_in(int rootfd, const char *path, const char *src, const char *typ
 	return r ? err_set(e, -r, "mount %s on %s", type ? type : src, path) : 0;
 }
 
-/* lowerdir = the image layers, top-most first; upper/work = this container's own */
+/* All layers in one directory (the store's short links): its path, so lowerdirs can be relative. */
+static size_t common_dir(const struct mnt_spec *m)
+{
+	const char *slash = m->nlayers ? strrchr(m->layers[0], '/') : NULL;
+	size_t n = slash ? (size_t)(slash - m->layers[0]) : 0;
+	for (int i = 1; i < m->nlayers && n; i++)
+		if (strncmp(m->layers[i], m->layers[0], n) || m->layers[i][n] != '/' ||
+		    strchr(m->layers[i] + n + 1, '/'))
+			n = 0;
+	return n;
+}
+
+/* lowerdir = the image layers, top-most first; upper/work = this container's own. The options
+ * must fit one page: with the layers as short names relative to their directory, ~230 fit. */
 static int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err *e)
 {
 	struct buf o = { 0 };
+	size_t cd = common_dir(m);
 	int r = buf_puts(&o, "lowerdir=");
 	for (int i = m->nlayers - 1; i >= 0 && !r; i--)
-		r = buf_printf(&o, "%s%s", i == m->nlayers - 1 ? "" : ":", m->layers[i]);
+		r = buf_printf(&o, "%s%s", i == m->nlayers - 1 ? "" : ":", m->layers[i] + (cd ? cd + 1 : 0));
 	if (!r)
 		r = buf_printf(&o, ",upperdir=%s/upper,workdir=%s/work", m->dir, m->dir);
 	if (r)
 		return err_set(e, ENOMEM, "overlay options");
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%.*s", (int)cd, m->layers[0]);
 	if (strchr(m->dir, ',') || strchr(m->dir, ':') || strchr(o.p + 9, '\\'))
 		r = err_set(e, EINVAL, "overlay: state root path must not contain ',' ':' or '\\'");
 	else if (o.len >= 4096)
 		r = err_set(e, E2BIG, "overlay: too many layers for one mount");
+	else if (cd && chdir(dir))
+		r = err_set(e, errno, "chdir %s", dir);
 	else if (mount("overlay", merged, "overlay", 0, o.p))
 		r = err_set(e, errno, "mount overlay on %s", merged);
+	if (cd && chdir("/") && !r)
+		r = err_set(e, errno, "chdir /");
 	buf_free(&o);
 	return r;
 }

@@ -203,9 +203,5 @@ mkdir -p "$W/many/d"
 	tar -C d -cf many.tar .
 )
 testing "load a 100-layer image" "'$MD' load -q -i '$W/many/many.tar'" "Loaded image: many:1\n"
-out=$("$MD" run --rm many:1 sh -c 'ls /layers | wc -l; cat /layers/99' 2>&1)
-case $out in
-*"too many layers"*) skip "run a 100-layer image" "runtime mounts absolute lowerdirs: chdir into image.layer_dir and use relative ones" ;;
-*) testing "run a 100-layer image" "printf '%s\n' '$out'" "99\n99\n" ;;
-esac
+testing "run a 100-layer image" "'$MD' run --rm many:1 sh -c 'ls /layers | wc -l; cat /layers/99'" "99\n99\n"
 "$MD" rmi many:1 >/dev/null
