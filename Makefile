@@ -83,6 +83,11 @@ test: $(BIN) units units-asan rootfs/busybox.tar
 bench: $(BIN)
 	tests/bench/run.sh
 
+# Long reliability runs (tests/soak.sh): 1000 run --rm cycles must leak nothing, then t_crash for
+# 10 minutes and t_parallel with 50 containers. SOAK_N, SOAK_CRASH_SECS change the budget.
+soak: $(BIN) rootfs/busybox.tar
+	sh tests/soak.sh
+
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/mydocker
@@ -106,7 +111,7 @@ clean:
 distclean: clean
 	rm -rf build
 
-.PHONY: all test units units-asan bench install image demo clean distclean
+.PHONY: all test units units-asan bench soak install image demo clean distclean
 .SECONDARY:
 
 # arm64: the unit tests of the cross build, run under qemu-user.
@@ -116,11 +121,26 @@ test-arm64:
 	@for t in build/arm64/unit/test_*; do qemu-aarch64-static $$t || exit 1; done
 .PHONY: test-arm64
 
+# Real kernels (Debian amd64 + arm64, cached in build/vm) under qemu-system: tests/vm/run.sh.
+vm-test:
+	tests/vm/run.sh
+.PHONY: vm-test
+
 # Fuzzing (clang libFuzzer + ASan/UBSan): make fuzz [FUZZ_TIME=seconds per target]
 FUZZ_TIME ?= 30
-FUZZERS   := json tar
+FUZZERS   := json tar inflate load
 FUZZ_json := lib/json.c lib/util.c
 FUZZ_tar  := lib/tar.c lib/util.c
+FUZZ_inflate := lib/inflate.c lib/util.c
+FUZZ_load := lib/load.c lib/image.c lib/layer.c lib/sig.c lib/state.c lib/util.c lib/json.c lib/tar.c \
+             lib/inflate.c lib/digest.c -I$(BSSL)/inc build/fuzz/libbearssl.a
+build/fuzz/fuzz_load: build/fuzz/libbearssl.a
+build/fuzz/libbearssl.a: $(BSSL)/.ok
+	@mkdir -p build/fuzz/bssl
+	@command -v clang >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang >/dev/null
+	for f in $(BSSL_SRC); do echo $$f; done | xargs -P$$(nproc) -I{} sh -c \
+	  'clang -O1 -g -I$(BSSL)/inc -I$(BSSL)/src -c {} -o build/fuzz/bssl/$$(basename {} .c).o'
+	rm -f $@ && ar rcs $@ build/fuzz/bssl/*.o
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c lib/*.c lib/*.h
 	@mkdir -p build/fuzz
 	@command -v clang >/dev/null && [ -n "$$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a | grep /)" ] \

@@ -10,8 +10,8 @@ struct applet {
 };
 
 #define APPLET(n) extern int n##_main(int, char **); extern const char n##_usage[];
-APPLET(exec) APPLET(images) APPLET(import) APPLET(init) APPLET(inspect) APPLET(logs)
-APPLET(ps) APPLET(rm) APPLET(rmi) APPLET(run) APPLET(start) APPLET(stop) APPLET(version)
+APPLET(commit) APPLET(exec) APPLET(export) APPLET(images) APPLET(import) APPLET(info) APPLET(init) APPLET(inspect) APPLET(load) APPLET(logs) APPLET(net)
+APPLET(ps) APPLET(rm) APPLET(rmi) APPLET(run) APPLET(runc) APPLET(save) APPLET(start) APPLET(stats) APPLET(stop) APPLET(version)
 #undef APPLET
 
 /* The running applet (for usage()). */

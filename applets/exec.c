@@ -156,6 +156,12 @@ int exec_main(int argc, char **argv)
 		ioctl(1, TIOCGWINSZ, &p.ws);
 	if (!o.interactive && !o.tty && (p.stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		die(125, "open /dev/null: %s", strerror(errno));
+	/* its cgroup: cgroup.procs opened here on the host, joined by the child first thing */
+	static int cgfds[CG_NCTRL];
+	if (ctr_alive(&c) && (p.ncg = cg_open_procs(c.id, cgfds, &e)) < 0)
+		die_err(125, &e);
+	p.cgfds = cgfds;
+	p.sec = &c;	/* the container's capabilities, no-new-privileges */
 	p.rootfd = enter(&c, argv[optind], o.env, &env);
 	p.env = env;
 	int sigfd = sig_forward_fd(&old);

@@ -46,6 +46,8 @@ int images_main(int argc, char **argv)
 		die(125, "read %s: %s", p, strerror(-r));
 	if (!r && json_parse(b.p, b.len, &repos, &e))
 		die(125, "%s: %s", p, e.msg);
+	if (repos && repos->type != JSON_OBJECT)
+		die(125, "%s: not a JSON object", p);
 	if (!quiet)
 		printf("%-20s %-10s %-*s %-16s %s\n", "REPOSITORY", "TAG", notrunc ? 71 : 12, "IMAGE ID",
 		       "CREATED", "SIZE");

@@ -11,12 +11,14 @@
 #include "defaults.h"
 #include "image.h"
 #include "json.h"
+#include "network.h"
 
 const char inspect_usage[] =
-	"Usage: mydocker inspect [--type container|image] NAME|ID...\n\n"
-	"Print the stored JSON of each container (its record) or image (its config) inside one JSON\n"
-	"array. Containers are looked up first, then images. Exits 1 if any name is unknown.\n\n"
-	"      --type TYPE  only look for containers or only for images\n";
+	"Usage: mydocker inspect [--type container|image|network] NAME|ID...\n\n"
+	"Print the stored JSON of each container (its record), image (its config) or network inside\n"
+	"one JSON array. Containers are looked up first, then images, then networks. Exits 1 if any\n"
+	"name is unknown.\n\n"
+	"      --type TYPE  only look for containers, images or networks\n";
 
 /* Parse text as JSON and append it to the array w; -EINVAL etc. with e filled. */
 static int emit(struct jw *w, const struct buf *b, const char *what, struct err *e)
@@ -41,10 +43,13 @@ static int container(struct jw *w, const char *ref, struct err *e)
 		return fd == -ENOENT ? 0 : fd;
 	r = read_file_at(fd, "config.json", MAX_STATE_FILE, &b);
 	close(fd);
+	struct container c;
 	if (r)
 		r = err_set(e, -r, "read %s/config.json", id);
-	else
+	else if ((r = ctr_load(id, &c, e)) == 0) {	/* valid JSON of the wrong shape is corrupt too */
+		ctr_free(&c);
 		r = emit(w, &b, id, e);
+	}
 	buf_free(&b);
 	return r ? r : 1;
 }
@@ -67,17 +72,29 @@ static int image(struct jw *w, const char *ref, struct err *e)
 	return r ? r : 1;
 }
 
+/* 1 found and emitted, 0 no such network, -errno on a broken record. */
+static int network(struct jw *w, const char *ref, struct err *e)
+{
+	struct buf b = { 0 };
+	int r = name_valid(ref) ? network_read(ref, &b, e) : -ENOENT;
+	if (!r)
+		r = emit(w, &b, ref, e) ? -EINVAL : 1;
+	buf_free(&b);
+	return r == -ENOENT ? 0 : r;
+}
+
 int inspect_main(int argc, char **argv)
 {
 	static const struct option lo[] = { { "type", required_argument, 0, 'T' }, { 0 } };
-	int o, rc = 0, want_c = 1, want_i = 1;
+	int o, rc = 0, want_c = 1, want_i = 1, want_n = 1;
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (o != 'T')
 			usage(2);
 		want_c = !strcmp(optarg, "container");
 		want_i = !strcmp(optarg, "image");
-		if (!want_c && !want_i)
-			die(2, "--type: expected container or image, got \"%s\"", optarg);
+		want_n = !strcmp(optarg, "network");
+		if (!want_c && !want_i && !want_n)
+			die(2, "--type: expected container, image or network, got \"%s\"", optarg);
 	}
 	if (optind >= argc)
 		usage(2);
@@ -90,6 +107,8 @@ int inspect_main(int argc, char **argv)
 		int r = want_c ? container(&w, argv[i], &e) : 0;
 		if (!r && want_i)
 			r = image(&w, argv[i], &e);
+		if (!r && want_n)
+			r = network(&w, argv[i], &e);
 		if (r < 0) {
 			warnx("%s", e.msg);
 			rc = r == -EEXIST || r == -EINVAL ? (rc ? rc : 1) : 125;

@@ -12,17 +12,25 @@
 #include "util.h"
 
 static const struct applet applets[] = {
+	{ "commit", commit_main, commit_usage, "Create a new image from a container's changes" },
 	{ "exec", exec_main, exec_usage, "Run a command in a running container" },
+	{ "export", export_main, export_usage, "Export a container's file system as a tar archive" },
 	{ "images", images_main, images_usage, "List images" },
 	{ "import", import_main, import_usage, "Import a tarball as an image, checking its SHA-256" },
+	{ "info", info_main, info_usage, "Show what this host offers: cgroups, overlay, nf_tables, pivot mode" },
 	{ "init", init_main, init_usage, "The container's first process (internal)" },
 	{ "inspect", inspect_main, inspect_usage, "Show the stored JSON of a container or image" },
+	{ "load", load_main, load_usage, "Load images from a docker save or OCI archive" },
 	{ "logs", logs_main, logs_usage, "Show the output of a detached container" },
+	{ "net", net_main, net_usage, "Manage bridge networks" },
 	{ "ps", ps_main, ps_usage, "List containers" },
 	{ "rm", rm_main, rm_usage, "Remove containers" },
 	{ "rmi", rmi_main, rmi_usage, "Remove images" },
 	{ "run", run_main, run_usage, "Run a command in a new container" },
+	{ "runc", runc_main, runc_usage, "OCI runtime with runc's command line (for containerd, k3s)" },
+	{ "save", save_main, save_usage, "Save images to a docker save / OCI archive" },
 	{ "start", start_main, start_usage, "Start stopped containers" },
+	{ "stats", stats_main, stats_usage, "Show memory and process usage of containers" },
 	{ "stop", stop_main, stop_usage, "Stop running containers" },
 	{ "version", version_main, version_usage, "Show the version" },
 };
@@ -121,7 +129,11 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	applet_name = "mydocker";
-	if (!strncmp(base, "mydocker-", 9)) {
+	size_t bl = strlen(base);
+	/* containerd and k3s call their runtime by a name ending in "runc" */
+	if (bl >= 4 && !strcmp(base + bl - 4, "runc")) {
+		cur_applet = find("runc");
+	} else if (!strncmp(base, "mydocker-", 9)) {
 		cur_applet = find(base + 9);
 		if (!cur_applet) {
 			top_usage(stderr);
@@ -157,7 +169,7 @@ int main(int argc, char **argv)
 	}
 	applet_name = cur_applet->name;
 	/* argv for the applet: argv[0] = applet name, then its arguments (after an optional --root). */
-	while (take_root(argc, argv, &i))
+	while (cur_applet->main != runc_main && take_root(argc, argv, &i))	/* runc: its own --root */
 		;
 	argv[i - 1] = (char *)cur_applet->name;
 	if (i < argc && !strcmp(argv[i], "--help") && strcmp(cur_applet->name, "init"))

@@ -8,6 +8,7 @@
 #include "applets.h"
 #include "container.h"
 #include "json.h"
+#include "network.h"
 
 const char ps_usage[] =
 	"Usage: mydocker ps [-a] [-q] [--no-trunc] [--format json|table]\n\n"
@@ -77,11 +78,26 @@ static char *ago(int64_t now, int64_t t, const char *pfx, const char *sfx)
 	return xasprintf("%s%s%s", pfx, d, sfx);
 }
 
+/* PORTS: a running container's address on its network, then its -p mappings (docker's form) */
+static char *ports_col(const struct container *c)
+{
+	struct buf b = { 0 };
+	struct portmap p;
+	char s[48];
+	if (c->status == CTR_RUNNING && c->ip)
+		buf_puts(&b, c->ip);
+	for (char **v = c->ports; c->status == CTR_RUNNING && v && *v; v++)
+		if (!portmap_parse(*v, &p, NULL))
+			portmap_fmt_ps(&p, s), buf_printf(&b, "%s%s", b.len ? ", " : "", s);
+	buf_puts(&b, "");
+	return b.p ? b.p : xstrdup("");
+}
+
 static void fill(struct row *r, int notrunc, int64_t now)
 {
 	struct container *c = &r->c;
 	r->col[C_ID] = xasprintf("%.*s", notrunc ? ID_LEN : 12, c->id);
-	r->col[C_PORTS] = xstrdup("");
+	r->col[C_PORTS] = r->bad ? xstrdup("") : ports_col(c);
 	if (r->bad) {
 		for (char *p = r->why; *p; p++)
 			if ((unsigned char)*p < 0x20)
@@ -151,7 +167,7 @@ static void json_line(const struct row *r, int64_t now)
 	jw_kstr(&w, "ID", r->col[C_ID]);
 	jw_kstr(&w, "Image", r->col[C_IMAGE]);
 	jw_kstr(&w, "Names", r->col[C_NAMES]);
-	jw_kstr(&w, "Ports", "");
+	jw_kstr(&w, "Ports", r->col[C_PORTS]);
 	jw_kstr(&w, "RunningFor", r->col[C_CREATED]);
 	jw_kstr(&w, "State", r->bad ? "dead" : ctr_status_str(r->c.status));
 	jw_kstr(&w, "Status", r->col[C_STATUS]);
@@ -205,8 +221,8 @@ int ps_main(int argc, char **argv)
 		}
 		if (all || (!r->bad && r->c.status == CTR_RUNNING))
 			n++;
-		else
-			ctr_free(&r->c), free(r->why), r->why = NULL;
+		else	/* the slot is reused: a corrupt row skipped here must not mark the next one */
+			ctr_free(&r->c), free(r->why), memset(r, 0, sizeof(*r));
 	}
 	/* sort pointers: a row is half a kilobyte */
 	struct row **sorted = xcalloc(n + 1, sizeof(*sorted));

@@ -67,7 +67,7 @@ static int rm_one(const char *ref, int force, struct err *e)
 	}
 	if (!r && (r = ctr_remove(id, e)))
 		err_wrap(e, "cannot remove %s", ref);
-	else if (!r)
+	else if (!r || r == -ENOENT)	/* removed meanwhile: our ctr_lock made the file anew */
 		ctr_unlink_lock(id);
 	close(fd);
 	return r;

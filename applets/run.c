@@ -13,6 +13,9 @@
 #include "image.h"
 #include "json.h"
 #include "runtime.h"
+#include "secure.h"
+#include "storage.h"
+#include "network.h"
 
 const char run_usage[] =
 	"Usage: mydocker run [OPTIONS] IMAGE [COMMAND [ARG...]]\n\n"
@@ -31,7 +34,18 @@ const char run_usage[] =
 	"  -u, --user UID[:GID]   run as this user (numbers, or names from the container's /etc/passwd)\n"
 	"  -h, --hostname NAME    hostname (default: the first 12 characters of the ID)\n"
 	"      --init             run a tiny init as PID 1 that forwards signals and reaps zombies\n"
-	"      --read-only        mount the container's root read-only\n\n"
+	"      --read-only        mount the container's root read-only\n"
+	"      --net, --network NET  none (default: own namespace, loopback only), host, or a bridge\n"
+	"                         network made with `mydocker net create` (veth, address, NAT)\n"
+	"  -p, --publish [HOSTIP:]HOSTPORT:PORT[/tcp|udp]  map a host port to the container (bridge\n"
+	"                         networks; reachable from other hosts and on 127.0.0.1)\n"
+	"  -m, --memory SIZE      memory limit (b, k, m, g; at least 6m); --memory-swap SIZE|-1 (memory+swap)\n"
+	"      --cpus N           CPU quota (1.5 = one and a half CPUs); -c, --cpu-shares N relative weight\n"
+	"      --cpuset-cpus LIST CPUs allowed (0-1,3); --cpuset-mems LIST memory nodes allowed\n"
+	"      --pids-limit N     maximum number of processes (-1: unlimited)\n"
+	"      --privileged       all capabilities and devices, no masked paths\n"
+	"      --cap-add CAP, --cap-drop CAP   change docker's default capabilities (ALL for all)\n"
+	"      --security-opt no-new-privileges   the command cannot gain privileges (setuid, file caps)\n\n"
 	"Exit status: the command's, 125 if mydocker failed, 126 if the command cannot be invoked,\n"
 	"127 if it is not found.\n";
 
@@ -122,13 +136,42 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "env-file", required_argument, 0, 'E' }, { "volume", required_argument, 0, 'v' },
 		{ "workdir", required_argument, 0, 'w' }, { "user", required_argument, 0, 'u' },
 		{ "hostname", required_argument, 0, 'h' }, { "init", no_argument, 0, 'I' },
-		{ "read-only", no_argument, 0, 'r' }, { 0, 0, 0, 0 },
+		{ "read-only", no_argument, 0, 'r' }, { "memory", required_argument, 0, 'L' },
+		{ "memory-swap", required_argument, 0, 'L' }, { "cpus", required_argument, 0, 'L' },
+		{ "cpu-shares", required_argument, 0, 'L' }, { "cpuset-cpus", required_argument, 0, 'L' },
+		{ "cpuset-mems", required_argument, 0, 'L' }, { "pids-limit", required_argument, 0, 'L' },
+		{ "privileged", no_argument, 0, 'P' }, { "cap-add", required_argument, 0, 'A' },
+		{ "cap-drop", required_argument, 0, 'D' }, { "security-opt", required_argument, 0, 'S' },
+		{ "net", required_argument, 0, 'n' }, { "network", required_argument, 0, 'n' },
+		{ "publish", required_argument, 0, 'p' },
+		{ 0, 0, 0, 0 },
 	};
 	struct container *c = &o->c;
-	int ch;
+	struct err e;
+	char flag[32];
+	int ch, li = 0;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+ditN:e:v:w:u:h:", lo, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+ditN:e:v:w:u:h:m:c:p:", lo, &li)) != -1) {
 		switch (ch) {
+		case 'm': case 'c': case 'L':	/* resource limits: lib/cgparse.c */
+			if (ch == 'L')
+				snprintf(flag, sizeof(flag), "--%s", lo[li].name);
+			else
+				snprintf(flag, sizeof(flag), "-%c", ch);
+			if (cg_parse_flag(&c->limits, flag, optarg, &e))
+				die_err(125, &e);
+			break;
+		case 'P': c->privileged = c->limits.all_devices = 1; break;
+		case 'n': free(c->net), c->net = xstrdup(optarg); break;
+		case 'p': strv_push(&c->ports, xstrdup(optarg)); break;
+		case 'A': strv_push(&c->cap_add, xstrdup(optarg)); break;
+		case 'D': strv_push(&c->cap_drop, xstrdup(optarg)); break;
+		case 'S':
+			if (strcmp(optarg, "no-new-privileges") && strcmp(optarg, "no-new-privileges:true") &&
+			    strcmp(optarg, "no-new-privileges=true"))
+				die(125, "invalid --security-opt \"%s\": only no-new-privileges is supported", optarg);
+			c->no_new_privs = 1;
+			break;
 		case 'd': c->detach = 1; break;
 		case 'i': c->interactive = 1; break;
 		case 't': c->tty = 1; break;
@@ -168,6 +211,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		warnx("an image is required");
 		usage(2);
 	}
+	uint64_t caps;
+	if (cg_limits_check(&c->limits, &e) || sec_caps(c->cap_add, c->cap_drop, &caps, &e))
+		die_err(125, &e);
 }
 
 /* Image config + flags -> the record: command, environment, workdir, user. */
@@ -207,7 +253,10 @@ int run_main(int argc, char **argv)
 		die(125, "%s", e.no == ENOENT ? xasprintf("unable to find image \"%s\"", argv[optind]) : e.msg);
 	apply_image(&o, &img, argv + optind + 1);
 	c->image = xstrdup(argv[optind]);
-	c->net = xstrdup("none");
+	if (!c->net)
+		c->net = xstrdup("none");
+	if (network_validate(c->net, c->ports, &e))	/* the network exists, -p parses */
+		die_err(125, &e);
 	if (id_new(c->id, &e))
 		die_err(125, &e);
 	if (!c->hostname)
@@ -219,6 +268,17 @@ int run_main(int argc, char **argv)
 	int lk = ctr_lock(c->id, &e);
 	if (lk < 0)
 		die_err(125, &e);
+	/* where overlay cannot work, the container gets its own copy of the image, made once here */
+	char dir[4096];
+	int copied;
+	ctr_dir(c->id, dir, sizeof(dir));
+	if (stg_prepare(dir, img.layers, img.nlayers, &copied, &e)) {
+		ctr_remove(c->id, &(struct err){ 0 });
+		ctr_unlink_lock(c->id);
+		die_err(125, &e);
+	}
+	if (copied)
+		warnx("no overlay: %s; the container gets its own copy of the image", stg_why(copied));
 	int flags = LAUNCH_FRESH | (c->detach ? LAUNCH_DETACH : 0) | (c->interactive ? LAUNCH_STDIN : 0);
 	if (ctr_launch(c, img.layers, img.nlayers, lk, flags, &code, &e))
 		die_err(code, &e);

@@ -24,8 +24,8 @@ CSTD     = -std=gnu11
 WARN     = -Wall -Wextra -Wno-format-truncation -Wno-unused-parameter -Wshadow -Wstrict-prototypes
 OPT      = -Os -fno-pie -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
            -fno-unwind-tables -fno-stack-protector
-CFLAGS   ?= $(OPT) -flto $(WARN)
-LDFLAGS  ?= -static -no-pie -flto -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -s
+CFLAGS   ?= $(OPT) -Oz -flto $(WARN)
+LDFLAGS  ?= -static -no-pie -flto=auto -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none -s
 
 # BearSSL from Debian's source package; only these parts are compiled.
 BEARSSL_VER  = 0.6

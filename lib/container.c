@@ -18,6 +18,7 @@
 #include "container.h"
 #include "defaults.h"
 #include "json.h"
+#include "network.h"
 
 static const char *const status_names[] = { "created", "running", "exited" };
 #define ZERO_TIME "0001-01-01T00:00:00Z"
@@ -299,11 +300,27 @@ static int get_limits(const struct json *o, struct container *c, struct err *e)
 	return 0;
 }
 
+/* The first member name of object o that appears twice, or NULL. We never write one; a record
+ * with two "Name"s or "Id"s would be read as the last one and could pose as another container. */
+static const char *dup_key(const struct json *o)
+{
+	for (const struct json *a = o->child; a; a = a->next)
+		for (const struct json *b = a->next; b; b = b->next)
+			if (a->keylen == b->keylen && !memcmp(a->key, b->key, a->keylen))
+				return a->key;
+	return NULL;
+}
+
 static int from_tree(const struct json *o, struct container *c, struct err *e)
 {
 	char *id = NULL, *name = NULL;
+	const struct json *st;
 	if (o->type != JSON_OBJECT)
 		return eset(e, EINVAL, "config.json: not a JSON object");
+	if (dup_key(o))
+		return bad(e, "", dup_key(o), "duplicate key");
+	if ((st = json_get(o, "State")) && st->type == JSON_OBJECT && dup_key(st))
+		return bad(e, "State.", dup_key(st), "duplicate key");
 	if (get_str(o, "", "Id", &id, e))
 		return -e->no;
 	int ok = id && strlen(id) == ID_LEN && is_hex(id, ID_LEN);
@@ -339,6 +356,9 @@ static int from_tree(const struct json *o, struct container *c, struct err *e)
 int ctr_from_json(const char *text, size_t len, struct container *c, struct err *e)
 {
 	struct json *j = NULL;
+	struct err ignored;
+	if (!e)		/* callers that only probe pass NULL; from_tree reads e->no */
+		e = &ignored;
 	memset(c, 0, sizeof(*c));
 	if (!len)
 		return eset(e, EINVAL, "config.json: empty");
@@ -526,6 +546,31 @@ void ctr_unlink_lock(const char *id)
 		return;
 	snprintf(p, sizeof(p), "%s/locks/%s", state_root(), n);
 	unlink(p);
+}
+
+void ctr_sweep_locks(void)
+{
+	char p[4096];
+	struct dirent *de;
+	snprintf(p, sizeof(p), "%s/locks", state_root());
+	DIR *d = opendir(p);
+	int cfd = containers_fd();
+	while (d && cfd >= 0 && (de = readdir(d))) {
+		const char *id = de->d_name + 4;
+		char trash[ID_LEN + 8];
+		struct stat st;
+		if (strncmp(de->d_name, "ctr-", 4) || !valid_id(id) || !fstatat(cfd, id, &st, AT_SYMLINK_NOFOLLOW))
+			continue;
+		int fd = ctr_trylock(id);	/* a holder now finds the record gone, as after rm */
+		snprintf(trash, sizeof(trash), ".%s.rm", id);
+		if (fd >= 0 && fstatat(cfd, id, &st, AT_SYMLINK_NOFOLLOW) && errno == ENOENT &&
+		    rm_rf_at(cfd, trash) != -EBUSY)	/* a killed rm's leftovers (its lock is free now) */
+			unlinkat(dirfd(d), de->d_name, 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (d)
+		closedir(d);
 }
 
 /* ---- listing and lookup ---- */
@@ -732,13 +777,16 @@ void ctr_refresh(struct container *c)
 	int fd = ctr_trylock(c->id);
 	if (fd >= 0) {
 		struct container t;
-		if (!ctr_load(c->id, &t, NULL)) {
+		struct err e = { 0 };
+		if (!ctr_load(c->id, &t, &e)) {
 			if (t.status == CTR_RUNNING && !ctr_alive(&t) && !ctr_monitor_alive(&t)) {
 				mark_exited(&t);
 				ctr_save(&t, NULL);
 			}
 			ctr_free(c);
 			*c = t;
+		} else if (e.no == ENOENT) {	/* removed meanwhile: our trylock made the file anew */
+			ctr_unlink_lock(c->id);
 		}
 		close(fd);
 	}
@@ -777,9 +825,11 @@ int ctr_settle(const struct container *c, int killed, struct err *e)
 		r = ctr_save(&t, e);
 	}
 	ctr_free(&t);
-	close(fd);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {	/* removed meanwhile: our ctr_lock made the file anew */
+		ctr_unlink_lock(c->id);
 		r = 0;
+	}
+	close(fd);
 	return r;
 }
 
@@ -793,6 +843,8 @@ void ctr_teardown(struct container *c)
 	struct err e;
 	/* the cgroup (every hierarchy): its processes are gone with the PID namespace's init */
 	cg_remove(c->id, &e);
+	/* the network: port rules, veth (gone with the netns anyway), the IPAM address */
+	network_down(c);
 }
 
 /* Mount points at or under dir in our namespace, from /proc/self/mountinfo (field 5, octal-escaped). */
@@ -858,9 +910,15 @@ int ctr_remove(const char *id, struct err *e)
 		strv_free(m);
 		return -EBUSY;
 	}
-	int r = rm_rf(real);
+	/* Out of sight first: an rm killed halfway through leaves .<id>.rm (swept by the next create
+	 * via ctr_sweep_locks), never a record-less dir that ps cannot show and rm cannot name. */
+	char trash[4096];
+	snprintf(trash, sizeof(trash), "%s/containers/.%s.rm", state_root(), id);
+	if (rename(real, trash))
+		return err_set(e, errno, "rename %s", real);
+	int r = rm_rf(trash);
 	if (r)
-		return err_set(e, -r, "remove %s", real);
+		return err_set(e, -r, "remove %s", trash);
 	return 0;
 }
 

@@ -118,6 +118,10 @@ int ctr_settle(const struct container *c, int killed, struct err *e);
 int ctr_remove(const char *id, struct err *e);
 /* Remove ROOT/locks/ctr-<id> (rm does it while holding the lock, as its last step). */
 void ctr_unlink_lock(const char *id);
+/* Remove ROOT/locks/ctr-<id> files whose container is gone (left by an rm killed before its last
+ * step, or made by a lock attempt racing rm), and the .<id>.rm dir of an rm killed midway; only
+ * those whose lock nobody holds. Under the creation lock. */
+void ctr_sweep_locks(void);
 
 /* ---- added by the runtime (run/start/exec, lib/runtime.c, lib/monitor.c) ----
  * container.log (run -d / start): one record per line, "<RFC 3339 UTC time, ns> <tag> <data>\n";

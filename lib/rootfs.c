@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <linux/openat2.h>
 #include "rootfs.h"
+#include "storage.h"
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
@@ -109,6 +110,14 @@ static size_t common_dir(const struct mnt_spec *m)
 	return n;
 }
 
+/* vfs: ROOT/containers/<id>/rootfs bound on merged, a mount of its own to pivot into (or move) */
+static int mnt_copy(const char *dir, const char *merged, struct err *e)
+{
+	char src[4200];
+	snprintf(src, sizeof(src), "%s/rootfs", dir);
+	return mount(src, merged, NULL, MS_BIND, NULL) ? err_set(e, errno, "bind %s on %s", src, merged) : 0;
+}
+
 /* lowerdir = the image layers, top-most first; upper/work = this container's own. The options
  * must fit one page: with the layers as short names relative to their directory, ~230 fit. */
 static int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err *e)
@@ -138,8 +147,9 @@ static int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err 
 	return r;
 }
 
-/* a small tmpfs with the safe device nodes, devpts, shm and the usual links */
-static int mnt_dev(int rootfd, int console, struct err *e)
+/* a small tmpfs with the safe device nodes, devpts, shm and the usual links (nodes_only: an OCI
+ * spec mounted /dev itself; just the nodes and links) */
+static int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
 {
 	static const struct { const char *name; unsigned ma, mi; } nodes[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
@@ -150,7 +160,7 @@ static int mnt_dev(int rootfd, int console, struct err *e)
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 	};
 	char host[32];
-	if (mnt_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=64k", 0, e))
+	if (!nodes_only && mnt_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=64k", 0, e))
 		return -e->no;
 	int dev = open_in_root(rootfd, "/dev", 0, e), r = 0;
 	if (dev < 0)
@@ -175,7 +185,7 @@ static int mnt_dev(int rootfd, int console, struct err *e)
 		r = f < 0 ? err_set(e, errno, "create /dev/console") : close(f);
 	}
 	close(dev);
-	if (r)
+	if (r || nodes_only)
 		return r;
 	/* our own devpts instance: ptys of this container only, usable by any user in it */
 	if (mnt_in(rootfd, "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
@@ -217,28 +227,59 @@ static int mnt_pivot(const char *merged, struct err *e)
 	return chdir("/") ? err_set(e, errno, "chdir /") : 0;
 }
 
+/* OCI: the bundle's root directory bound on itself, a mount of its own to pivot into */
+static int mnt_bundle_root(const char *root, struct err *e)
+{
+	return mount(root, root, NULL, MS_BIND | MS_REC, NULL) ? err_set(e, errno, "bind the root %s", root) : 0;
+}
+
+/* OCI: the spec's mounts in order; a bind takes its flags by a remount of the new mount */
+static int mnt_list(int rootfd, const struct mnt_spec *m, struct err *e)
+{
+	int dev = 0;
+	for (int i = 0; i < m->nmounts; i++) {
+		const struct mnt_entry *t = &m->mounts[i];
+		struct stat st;
+		int bind = !t->type, file = bind && !stat(t->src, &st) && !S_ISDIR(st.st_mode);
+		unsigned long fl = t->flags & ~MS_REC;
+		if (mnt_in(rootfd, t->dst, t->src, t->type, bind ? MS_BIND | (t->flags & MS_REC) : t->flags, t->data,
+			   file, e) ||
+		    (bind && fl && mnt_in(rootfd, t->dst, NULL, NULL, MS_BIND | MS_REMOUNT | fl, NULL, 0, e)) ||
+		    (t->prop && mnt_in(rootfd, t->dst, NULL, NULL, t->prop, NULL, 0, e)))
+			return -e->no;
+		dev |= !strcmp(t->dst, "/dev");
+	}
+	/* a /dev of its own: the safe nodes and links, as runc and crun make them */
+	return dev ? mnt_dev(rootfd, m->console, 1, e) : 0;
+}
+
 int mnt_rootfs(const struct mnt_spec *m, struct err *e)
 {
 	static const char *etc[] = { "hostname", "hosts", "resolv.conf" };
 	char merged[4096], src[4096];
 	int r = 0;
-	snprintf(merged, sizeof(merged), "%s/merged", m->dir);
+	snprintf(merged, sizeof(merged), m->root ? "%s" : "%s/merged", m->root ? m->root : m->dir);
 	/* nothing mounted from here on may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return err_set(e, errno, "make / private");
-	/* the root: the image's shared read-only layers under this container's upper layer */
-	if (mnt_overlay(m, merged, e))
+	/* the root: the image's shared read-only layers under this container's upper layer, or where
+	 * overlay cannot work, the container's own copy of the image (storage.h) */
+	if (m->root ? mnt_bundle_root(merged, e) : stg_is_copy(m->dir) ? mnt_copy(m->dir, merged, e) :
+	    mnt_overlay(m, merged, e))
 		return -e->no;
 	int rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_set(e, errno, "open %s", merged);
+	/* an OCI bundle: its spec's mounts in order, instead of the defaults below */
+	if (m->mounts)
+		r = mnt_list(rootfd, m, e);
 	/* a procfs of the new PID namespace; sysfs read-only (allowed: we own a network namespace) */
-	if (mnt_in(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, e) ||
+	else if (mnt_in(rootfd, "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, e) ||
 	    mnt_in(rootfd, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, e) ||
-	    mnt_dev(rootfd, m->console, e))
+	    mnt_dev(rootfd, m->console, 0, e))
 		r = -e->no;
 	/* per-container /etc files, kept in the container dir so the image layer stays untouched */
-	for (size_t i = 0; i < ARRAY_SIZE(etc) && !r; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(etc) && !r && !m->root; i++) {
 		char dst[32];
 		snprintf(src, sizeof(src), "%s/%s", m->dir, etc[i]);
 		snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);

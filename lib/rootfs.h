@@ -12,6 +12,16 @@ struct mnt_spec {
 	int nvols;
 	int read_only;			/* --read-only: the root (not volumes, /dev, /proc) mounted ro */
 	int console;			/* -t: create /dev/console, bound to the pty later by mnt_console */
+	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir/merged */
+	const struct mnt_entry *mounts;	/* OCI bundle: these mounts in order, instead of /proc, /sys, /dev, ... */
+	int nmounts;
+};
+
+/* One mount of an OCI spec, its options split into flags and filesystem data. */
+struct mnt_entry {
+	const char *src, *dst, *type, *data;	/* type NULL: a bind mount of the host path src */
+	unsigned long flags;			/* MS_RDONLY, MS_NOSUID, ...; MS_REC with rbind */
+	unsigned long prop;			/* MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE (|MS_REC), or 0 */
 };
 
 /* In a new (unshared) mount namespace: make every mount private, build the root under dir/merged

@@ -27,6 +27,8 @@
 #include "rootfs.h"
 #include "runtime.h"
 #include "runtime_int.h"
+#include "network.h"
+#include "secure.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
@@ -128,7 +130,8 @@ static int workspace(int dfd, const struct container *c, struct err *e)
 	return r;
 }
 
-/* A ".<id>.new" seen under the creation lock is what a killed creator left: remove it. */
+/* A ".<id>.new" seen under the creation lock is what a killed creator left: remove it; likewise
+ * the lock files of containers that are gone. */
 static void sweep_partial(void)
 {
 	char d[4096];
@@ -140,6 +143,7 @@ static void sweep_partial(void)
 			rm_rf_at(dirfd(dir), de->d_name);
 	if (dir)
 		closedir(dir);
+	ctr_sweep_locks();
 }
 
 int ctr_create(struct container *c, struct err *e)
@@ -181,7 +185,7 @@ int ctr_create(struct container *c, struct err *e)
 
 /* ---- the final stage: become the command ---- */
 
-static __attribute__((noreturn)) void ctl_fail(int sock, int code, const struct err *e)
+void ctl_fail(int sock, int code, const struct err *e)
 {
 	struct ctl_msg m = { .code = code };
 	m.e = *e;
@@ -297,7 +301,7 @@ void fds_close_except(int a, int b)
 /* stdio: a pty of the current root's devpts, or the fds the parent chose */
 static int proc_stdio(struct proc *p, struct err *e)
 {
-	int m, s;
+	int m = -1, s = -1;
 	if (!p->tty) {
 		for (int fd = 0; fd < 3; fd++)
 			if (p->stdio[fd] == fd ? fcntl(fd, F_SETFD, 0) < 0 : dup2(p->stdio[fd], fd) < 0)
@@ -356,6 +360,21 @@ static char **proc_env(const struct proc *p, const char *home)
 	return env;
 }
 
+/* Tell the parent we are ready (CTL_READY), then block opening the fifo for writing (it opens
+ * only once `start` opens it for reading, from another process) and write one byte. */
+static int proc_wait_start(const struct proc *p, struct err *e)
+{
+	struct ctl_msg m = { .code = CTL_READY };
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->waitfd);
+	int r = fd_send(p->sock, &m, sizeof(m), -1), fd = r ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+	if (r || fd < 0 || write(fd, "0", 1) != 1)
+		return err_set(e, r ? -r : errno, "exec fifo");
+	close(fd);
+	close(p->waitfd);
+	return 0;
+}
+
 void proc_start(struct proc *p)
 {
 	struct err e = { 0 };
@@ -368,6 +387,9 @@ void proc_start(struct proc *p)
 		signal(s, SIG_DFL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* exec: into the container's cgroup before anything is charged (fds opened on the host) */
+	if (p->ncg && cg_join(p->cgfds, p->ncg, &e))
+		ctl_fail(p->sock, 125, &e);
 	/* exec: the container's root as /proc/PID/root shows it (its mount namespace is joined) */
 	if (p->rootfd >= 0 && (fchdir(p->rootfd) || chroot(".")))
 		err_set(&e, errno, "enter the container's root"), ctl_fail(p->sock, 125, &e);
@@ -376,7 +398,7 @@ void proc_start(struct proc *p)
 		ctl_fail(p->sock, 125, &e);
 	/* nothing of the caller's from here on, not even until execve: a leaked directory fd is a
 	 * way out of the root (-w /proc/self/fd/N, CVE-2024-21626) */
-	fds_close_except(p->sock, p->initfd);
+	fds_close_except(p->sock, p->initfd >= 0 ? p->initfd : p->waitfd);
 	/* the user is looked up in the container's own files, so after the root is set */
 	if (user_resolve(p->user, &uid, &gid, home, &e))
 		ctl_fail(p->sock, 126, &e);
@@ -390,13 +412,25 @@ void proc_start(struct proc *p)
 	char wd[4096];
 	if (!getcwd(wd, sizeof(wd)))
 		err_set(&e, 0, "chdir to %s: outside the container's root", cwd), ctl_fail(p->sock, 126, &e);
-	/* the one place privileges are dropped */
-	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+	/* OCI create: set up, the caller may go; wait here until `start` opens the exec fifo */
+	if (p->waitfd > 0 && proc_wait_start(p, &e))
+		ctl_fail(p->sock, 125, &e);
+	/* the one place privileges are dropped: docker's capabilities (--privileged: the caller's),
+	 * the bounding set first while CAP_SETPCAP is still there, then the user */
+	uint64_t caps = ~0ull;
+	if (p->sec && !p->sec->privileged && sec_caps(p->sec->cap_add, p->sec->cap_drop, &caps, &e))
+		ctl_fail(p->sock, 125, &e);
+	if (sec_caps_bound(caps, &e))
+		ctl_fail(p->sock, 125, &e);
+	if (setgroups(p->ngroups, p->groups) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
 		err_set(&e, errno, "set user %u:%u", (unsigned)uid, (unsigned)gid), ctl_fail(p->sock, 126, &e);
 	umask(022);
 	/* foreground: the container must not outlive the process that records its exit */
 	if (p->pdeathsig)
 		prctl(PR_SET_PDEATHSIG, p->pdeathsig);
+	/* effective = permitted = caps (none for a non-root user), inheritable and ambient empty */
+	if (sec_caps_apply(caps, p->sec && p->sec->no_new_privs, &e))
+		ctl_fail(p->sock, 125, &e);
 	if (p->initfd >= 0) {
 		/* --init: the init applet as PID 1, the control socket on fd 3 as its handshake */
 		size_t n = strv_len(p->argv);
@@ -426,6 +460,8 @@ int proc_await(int sock, int *master, int *code, struct err *e)
 		*code = 125;
 		if (n < 0)
 			return err_set(e, -n, "read from the container");
+		if (n == sizeof(m) && m.code == CTL_READY)
+			return 0;
 		if (n == sizeof(m) && m.code == 0 && fd >= 0 && *master < 0) {
 			*master = fd;
 			continue;
@@ -522,7 +558,7 @@ int attach_wait(pid_t pid, int master, int in, int sigfd)
 /* ---- launching ---- */
 
 /* net none: a fresh network namespace with only the loopback interface, up */
-static int lo_up(struct err *e)
+int lo_up(struct err *e)
 {
 	struct ifreq r = { .ifr_name = "lo" };
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -551,19 +587,22 @@ static void ctr_child(struct spawn *s)
 	if (c->init && initfd < 0)
 		ctl_fail(s->sock, 125, &e);
 	/* the root: overlay, /proc, /sys, /dev, /etc files, volumes; then pivot_root into it */
-	struct mnt_spec m = { s->dir, s->layers, s->nlayers, c->vols, c->nvols, c->read_only, c->tty };
+	struct mnt_spec m = { s->dir, s->layers, s->nlayers, c->vols, c->nvols, c->read_only, c->tty, NULL, NULL, 0 };
 	if (mnt_rootfs(&m, &e))
+		ctl_fail(s->sock, 125, &e);
+	/* docker's masked and read-only /proc and /sys paths (not for --privileged) */
+	if (!c->privileged && sec_mask_paths(&e))
 		ctl_fail(s->sock, 125, &e);
 	/* our own UTS namespace */
 	if (sethostname(c->hostname, strlen(c->hostname)))
 		err_set(&e, errno, "sethostname"), ctl_fail(s->sock, 125, &e);
-	/* our own network namespace: loopback only (--net comes later) */
-	if (lo_up(&e))
+	/* our own network namespace: lo up (a bridge network's eth0 was set up by the parent) */
+	if (!(c->net && !strcmp(c->net, "host")) && lo_up(&e))
 		ctl_fail(s->sock, 125, &e);
 	struct proc p = { .argv = c->argv, .env = c->env, .cwd = c->workdir, .user = c->user,
 			  .hostname = c->hostname, .tty = c->tty, .console = c->tty, .mkcwd = 1, .ws = s->ws,
 			  .stdio = { s->stdio[0], s->stdio[1], s->stdio[2] }, .sock = s->sock,
-			  .rootfd = -1, .initfd = initfd, .pdeathsig = s->pdeathsig };
+			  .rootfd = -1, .initfd = initfd, .pdeathsig = s->pdeathsig, .sec = c };
 	proc_start(&p);
 }
 
@@ -574,11 +613,18 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 	struct container *c = s->c;
 	int sv[2];
 	*code = 125;
+	/* the cgroup first: its limits hold before the container runs anything (removed by teardown) */
+	c->limits.all_devices = c->privileged;
+	if (cg_create(c->id, &c->limits, e)) {
+		close(lockfd);
+		return -e->no;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		close(lockfd);
 		return err_set(e, errno, "socketpair");
 	}
-	pid_t pid = syscall(SYS_clone, CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | SIGCHLD,
+	int netns = c->net && !strcmp(c->net, "host") ? 0 : CLONE_NEWNET;	/* --net host: the host's */
+	pid_t pid = syscall(SYS_clone, CLONE_NEWUTS | CLONE_NEWPID | CLONE_NEWNS | netns | CLONE_NEWIPC | SIGCHLD,
 			    NULL, NULL, NULL, NULL);
 	if (pid == 0) {
 		close(sv[0]);
@@ -602,7 +648,8 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 	c->started = now_ns();
 	c->finished = 0;
 	c->exit_code = 0;
-	int r = ctr_save(c, e);
+	/* into its cgroup while it still waits for "g"; its network (veth, address, port rules) too */
+	int r = cg_enter(c->id, pid, e) ? -e->no : network_up(c, pid, e) ? -e->no : ctr_save(c, e);
 	close(lockfd);
 	if (!r && write(sv[0], "g", 1) != 1)
 		r = err_set(e, errno, "release the container");
@@ -635,6 +682,9 @@ void ctr_finish(const struct container *c, int code, int remove)
 		if (t.status == CTR_RUNNING && t.pid == c->pid) {
 			t.status = CTR_EXITED;
 			t.exit_code = code;
+			/* OOMKilled as docker reports it: the kernel's OOM killer struck inside its cgroup */
+			struct cg_stats cs;
+			t.oom_killed = !cg_stats(c->id, &cs, &e) && cs.oom_kills > 0;
 			t.finished = now_ns();
 			t.pid = 0;
 			t.pid_start = 0;
@@ -646,6 +696,8 @@ void ctr_finish(const struct container *c, int code, int remove)
 		if (remove && !ctr_remove(c->id, &e))
 			ctr_unlink_lock(c->id);
 		ctr_free(&t);
+	} else if (e.no == ENOENT) {	/* removed meanwhile: our ctr_lock made the file anew */
+		ctr_unlink_lock(c->id);
 	}
 	close(lk);
 }

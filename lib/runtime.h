@@ -40,6 +40,11 @@ struct proc {
 	int rootfd;		/* >= 0: chroot here first (exec: the container's /proc/PID/root) */
 	int initfd;		/* >= 0: --init, a sealed copy of this binary to exec as PID 1 */
 	int pdeathsig;
+	const struct container *sec;	/* hardening from this record: caps, privileged, no-new-privileges */
+	int *cgfds, ncg;		/* exec: cgroup.procs fds of the container to join first (cg_open_procs) */
+	const gid_t *groups;		/* OCI: additional groups (default: none) */
+	int ngroups;
+	int waitfd;			/* > 0: OCI create, an O_PATH fd of the exec fifo to wait on before the user switch */
 };
 void proc_start(struct proc *p) __attribute__((noreturn));
 /* PATH lookup in env and execve; on failure report to sock and _exit(126/127). */

@@ -288,8 +288,8 @@ void fmt_time(int64_t ns, char out[40])
 	time_t s = ns / 1000000000;
 	struct tm tm;
 	gmtime_r(&s, &tm);
-	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, 40 - n, ".%09dZ", (int)(ns % 1000000000));
+	snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%09dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ns % 1000000000));
 }
 
 static int64_t days_from_civil(int y, int m, int d)
@@ -302,30 +302,48 @@ static int64_t days_from_civil(int y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
+/* n decimal digits at *p (advanced), then the separator sep (0: none). -1 if malformed. */
+static int digits(const char **p, int n, char sep)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		v = v * 10 + (**p - '0');
+	}
+	if (sep && *(*p)++ != sep)
+		return -1;
+	return v;
+}
+
+/* RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM) */
 int parse_time(const char *s, int64_t *ns)
 {
-	int y, mo, d, h, mi, sec, n = 0;
-	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
+	const char *p = s;
+	int y = digits(&p, 4, '-'), mo = digits(&p, 2, '-'), d = digits(&p, 2, 'T');
+	int h = digits(&p, 2, ':'), mi = digits(&p, 2, ':'), sec = digits(&p, 2, 0);
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    sec < 0 || sec > 60)
 		return -EINVAL;
 	int64_t frac = 0;
-	const char *p = s + n;
 	if (*p == '.') {
-		int digits = 0;
+		int n = 0;
 		for (p++; *p >= '0' && *p <= '9'; p++)
-			if (digits < 9) {
+			if (n < 9) {
 				frac = frac * 10 + (*p - '0');
-				digits++;
+				n++;
 			}
-		while (digits++ < 9)
+		while (n++ < 9)
 			frac *= 10;
 	}
 	int64_t off = 0;
 	if (*p == '+' || *p == '-') {
-		int oh, om;
-		if (sscanf(p + 1, "%2d:%2d", &oh, &om) != 2)
+		const char *q = p + 1;
+		int oh = digits(&q, 2, ':'), om = digits(&q, 2, 0);
+		if (oh < 0 || om < 0 || *q)
 			return -EINVAL;
 		off = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
-	} else if (*p != 'Z' && *p != 0) {
+	} else if ((*p != 'Z' || p[1]) && *p != 0) {
 		return -EINVAL;
 	}
 	int64_t t = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;

@@ -306,9 +306,31 @@ TEST(lookup)
 	rm_rf(root);
 }
 
+/* Probing callers (the name check of run) pass no struct err: a record of the wrong shape must
+ * still be refused, not crash (found by tests/t_corrupt.sh). */
+TEST(wrong_types_no_err)
+{
+	static const char *bad[] = {
+		"{\"Id\": \"" ID1 "\", \"Args\": 5}",
+		"{\"Id\": \"" ID1 "\", \"State\": []}",
+		"{\"Id\": \"" ID1 "\", \"Name\": 7}",
+		"{\"Id\": 1}",
+		"[1]",
+		"{",
+		/* duplicate keys: the last would win and could pose as another container */
+		"{\"Id\": \"" ID1 "\", \"Name\": \"a\", \"Name\": \"b\"}",
+		"{\"Id\": \"" ID1 "\", \"State\": {\"Pid\": 1, \"Pid\": 2}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct container c;
+		CHECK(ctr_from_json(bad[i], strlen(bad[i]), &c, NULL) < 0);
+	}
+}
+
 int main(void)
 {
 	RUN(round_trip);
+	RUN(wrong_types_no_err);
 	RUN(never_times);
 	RUN(defaults);
 	RUN(wrong_types);

@@ -1,0 +1,132 @@
+#!/bin/sh
+# OCI runtime mode: the runc applet driven directly (create/start/state/kill/delete on a bundle) and
+# by Debian's containerd 1.6 through `ctr run --runc-binary`, with Debian's crun as the reference:
+# every ctr check runs with both runtimes and must give the same observable result.
+. "$(dirname "$0")/lib.sh"
+need_root
+
+# a copy of the binary: a rebuild meanwhile must not pull it away under containerd
+RUNC=$T/bin/mydocker-runc
+mkdir -p "$T/bin" && cp "$MD" "$T/bin/mydocker" && ln -s mydocker "$RUNC"
+R="timeout 30 $RUNC --root $T/runc"
+# create: the waiting init keeps the stdio it was given, so never a pipe the test would wait on
+bg_check() { _n=$1; shift; if "$@" </dev/null >"$T/out" 2>&1; then _pass "$_n"; else _fail "$_n" "$(head -c 400 "$T/out")"; fi; }
+
+# A bundle from the default image; config.json from `runc spec`, adjusted with sed.
+B=$T/bundle
+mkdir -p "$B/rootfs" && tar -xf "$TOP/rootfs/busybox.tar" -C "$B/rootfs"
+(cd "$B" && $RUNC spec)
+# a cgroup of this run's own (parallel test runs use the same container ids)
+sed -i "s|\"linux\": {|\"linux\": {\"cgroupsPath\": \"/t_oci-$$\",|" "$B/config.json"
+bundle_args() {	# bundle_args 'json-array-of-args': non-terminal process running them
+	sed -i -e 's/"terminal": true/"terminal": false/' \
+	       -e "/\"args\": \[/,/\]/c\\    \"args\": $1," "$B/config.json"
+}
+
+testing "spec writes a config.json" "grep -c '\"ociVersion\"' $B/config.json" "1\n"
+bundle_args '["sh", "-c", "echo out; hostname; exit 3"]'
+testing "run: output and exit code" "cd $B && $R run r1; echo rc=\$?" "out\nmydocker\nrc=3\n"
+testing "run removed it" "$R list -q" ""
+
+bundle_args '["sleep", "100"]'
+bg_check "create" $R create --bundle "$B" --pid-file "$T/c1.pid" c1
+testing "state: created, pid of the waiting init" \
+	"$R state c1 | grep -o '\"status\":\"[a-z]*\",\"pid\":[0-9]*'" "\"status\":\"created\",\"pid\":$(cat "$T/c1.pid" 2>/dev/null)\n"
+testing "the init waits before exec" "cat /proc/$(cat "$T/c1.pid" 2>/dev/null)/comm" "mydocker-runc\n"
+check "start" $R start c1
+testing "state: running" "$R state c1 | grep -o '\"status\":\"[a-z]*\"'" "\"status\":\"running\"\n"
+testing "the init is the command now" "cat /proc/$(cat "$T/c1.pid" 2>/dev/null)/comm" "sleep\n"
+testing "ps --format json" "$R ps --format json c1" "[$(cat "$T/c1.pid" 2>/dev/null)]\n"
+testing "exec in it" "$R exec c1 sh -c 'echo \$\$; cat /proc/1/comm'" "2\nsleep\n"
+expect_err "delete refuses a running container" "not stopped" $R delete c1
+check "kill" $R kill c1 KILL
+for i in 1 2 3 4 5 6 7 8 9 10; do $R state c1 2>/dev/null | grep -q stopped && break; sleep 0.1; done
+testing "state: stopped" "$R state c1 | grep -o '\"status\":\"[a-z]*\"'" "\"status\":\"stopped\"\n"
+expect_err "kill a stopped container" "container not running" $R kill c1 TERM
+check "delete" $R delete c1
+expect_err "state after delete" "does not exist" $R state c1
+
+bg_check "create again" $R create --bundle "$B" c2
+check "delete --force a created one" $R delete --force c2
+testing "list is empty" "$R list -q" ""
+
+# errors: stderr and a JSON line in --log
+sed -i 's/"type": "ipc"/"type": "ipc"}, {"type": "bogus"/' "$B/config.json"
+testing "an unknown namespace is an error, logged as JSON" \
+	"$R --log $T/log.json --log-format json create --bundle $B c3 2>/dev/null; grep -c '\"level\":\"error\",\"msg\":\".*bogus.*\",\"time\"' $T/log.json" "1\n"
+sed -i 's/}, {"type": "bogus"//' "$B/config.json"
+expect_err "--systemd-cgroup is refused" "systemd-cgroup is not supported" $R --systemd-cgroup list
+sed -i 's/"linux": {/"linux": {"sysctl": {"kernel.panic": "1"},/' "$B/config.json"
+expect_err "a sysctl outside the allowlist is refused" "kernel.panic" $R create --bundle "$B" c4
+sed -i 's/"sysctl": {"kernel.panic": "1"},//' "$B/config.json"
+
+# ---- through containerd ----
+if ! command -v containerd >/dev/null || ! command -v ctr >/dev/null; then
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd crun >/dev/null 2>&1
+fi
+if ! command -v containerd >/dev/null || ! command -v containerd-shim-runc-v2 >/dev/null; then
+	echo "########## t_oci: containerd could not be installed: SKIPPING the containerd tests ##########"
+	skip "containerd" "containerd is not installed and apt-get install containerd failed"
+	exit 0
+fi
+CD=$T/containerd
+mkdir -p "$CD"
+cat > "$CD/config.toml" <<EOF
+version = 2
+root = "$CD/root"
+state = "$CD/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$CD/sock"
+[ttrpc]
+  address = "$CD/sock.ttrpc"
+[debug]
+  address = ""
+EOF
+containerd --config "$CD/config.toml" >"$CD/log" 2>&1 &
+CDPID=$!
+at_exit "kill $CDPID; wait $CDPID"
+CTR="timeout 60 ctr -a $CD/sock -n mdtest"
+for i in $(seq 50); do $CTR version >/dev/null 2>&1 && break; sleep 0.1; done
+
+# the busybox image as a docker-save archive: manifest.json + config + layer.tar
+A=$T/archive
+mkdir -p "$A" && cp "$TOP/rootfs/busybox.tar" "$A/layer.tar"
+DIFF=$(sha256sum "$A/layer.tar" | cut -d' ' -f1)
+printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$DIFF" > "$A/config.json"
+printf '[{"Config":"config.json","RepoTags":["docker.io/library/busybox:latest"],"Layers":["layer.tar"]}]' > "$A/manifest.json"
+(cd "$A" && tar -cf "$T/busybox-save.tar" manifest.json config.json layer.tar)
+IMG=docker.io/library/busybox:latest
+check "ctr images import" $CTR images import "$T/busybox-save.tar"
+
+CRUN=$(command -v crun || true)
+for rt in mydocker crun; do
+	if [ $rt = crun ]; then
+		[ -n "$CRUN" ] || { skip "crun reference" "crun not installed"; break; }
+		BIN=$CRUN
+	else
+		BIN=$RUNC
+	fi
+	run() { $CTR run --runc-binary "$BIN" "$@"; }
+	testing "$rt: ctr run --rm: output and exit code" \
+		"$CTR run --runc-binary $BIN --rm $IMG $rt-a sh -c 'echo hi; exit 7'; echo rc=\$?" "hi\nrc=7\n"
+	testing "$rt: env and cwd" \
+		"$CTR run --runc-binary $BIN --rm --env FOO=bar --cwd /tmp $IMG $rt-b sh -c 'echo \$FOO; pwd'" "bar\n/tmp\n"
+	testing "$rt: read-only rootfs" \
+		"$CTR run --runc-binary $BIN --rm --read-only $IMG $rt-c sh -c 'touch /x 2>/dev/null || echo ro'" "ro\n"
+	testing "$rt: -t: a tty through the console socket" \
+		"script -qec \"$CTR run --runc-binary $BIN --rm -t $IMG $rt-e tty\" /dev/null </dev/null | grep -o '/dev/pts/[0-9]*'" "/dev/pts/0\n"
+	check "$rt: run -d" $CTR run --runc-binary "$BIN" -d --memory-limit 67108864 $IMG $rt-f sleep 300
+	PID=$($CTR task ls | awk -v t=$rt-f '$1 == t {print $2}')
+	CG=$(sed -n 's/^[0-9]*:memory://p' /proc/$PID/cgroup)
+	testing "$rt: --memory-limit in the cgroup" "cat /sys/fs/cgroup/memory$CG/memory.limit_in_bytes" "67108864\n"
+	testing "$rt: task exec" "$CTR task exec --exec-id x1 $rt-f sh -c 'echo in; cat /proc/1/comm'" "in\nsleep\n"
+	testing "$rt: task ps" "$CTR task ps $rt-f | tail -n +2 | wc -l" "1\n"
+	check "$rt: task kill" $CTR task kill -s SIGKILL $rt-f
+	for i in $(seq 50); do $CTR task ls 2>/dev/null | grep "^$rt-f " | grep -q STOPPED && break; sleep 0.1; done
+	testing "$rt: stopped after kill" "$CTR task ls | grep '^$rt-f ' | awk '{print \$3}'" "STOPPED\n"
+	check "$rt: task rm" $CTR task rm $rt-f
+	check "$rt: container rm" $CTR container rm $rt-f
+done
