@@ -77,7 +77,10 @@ $(B)/asan/%: tests/unit/%.c tests/unit/unit.h $(ASANOBJ) $(B)/asan/libbearssl.a
 units: $(addprefix $(B)/unit/,$(UNITS))
 units-asan: $(addprefix $(B)/asan/,$(UNITS))
 
+# Everything: unit tests (static, sanitized, arm64 under qemu-user), behaviour tests on real
+# containers, and the lifecycle on real amd64 and arm64 kernels (MYDOCKER_VM=0 leaves those out).
 test: $(BIN) units units-asan rootfs/busybox.tar
+	$(MAKE) ARCH=arm64 all units
 	tests/run.sh
 
 bench: $(BIN)
@@ -128,12 +131,14 @@ vm-test:
 
 # Fuzzing (clang libFuzzer + ASan/UBSan): make fuzz [FUZZ_TIME=seconds per target]
 FUZZ_TIME ?= 30
-FUZZERS   := json tar inflate load
+FUZZERS   := json tar inflate load runopts
 FUZZ_json := lib/json.c lib/util.c
 FUZZ_tar  := lib/tar.c lib/util.c
 FUZZ_inflate := lib/inflate.c lib/util.c
 FUZZ_load := lib/load.c lib/image.c lib/layer.c lib/sig.c lib/state.c lib/util.c lib/json.c lib/tar.c \
              lib/inflate.c lib/digest.c -I$(BSSL)/inc build/fuzz/libbearssl.a
+FUZZ_runopts := lib/cgparse.c lib/ipam.c lib/network.c lib/util.c lib/state.c lib/json.c lib/netlink.c \
+             lib/nft.c lib/cgroup.c lib/cgbpf.c
 build/fuzz/fuzz_load: build/fuzz/libbearssl.a
 build/fuzz/libbearssl.a: $(BSSL)/.ok
 	@mkdir -p build/fuzz/bssl

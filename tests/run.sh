@@ -1,10 +1,11 @@
 #!/bin/sh
 # Run every test: unit tests (static and sanitized builds), then the behaviour tests tests/t_*.sh.
 # Prints each result and ends with "N passed, N failed, N skipped". Exit 0 iff nothing failed.
-# usage: tests/run.sh [t_NAME ...]
+# usage: tests/run.sh [t_NAME ...]      (no arguments: everything, including the VM tests)
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 ARCH=${ARCH:-x86_64}
-export TOP MD="$TOP/mydocker"
+MD=${MD:-$TOP/mydocker}
+export TOP MD
 RESULTS=$(mktemp /tmp/mdresults.XXXXXX)
 export RESULTS
 trap 'rm -f "$RESULTS"' EXIT
@@ -25,6 +26,16 @@ if [ $# -eq 0 ]; then
 		[ -x "$b" ] && unit "$b"
 	done
 	unit sh "$TOP/tests/tar_interop.sh"
+	# the arm64 build's unit tests under qemu-user (make test builds them)
+	for b in "$TOP"/build/arm64/unit/test_*; do
+		[ -x "$b" ] && command -v qemu-aarch64-static >/dev/null && unit qemu-aarch64-static "$b"
+	done
+	# real kernels (amd64 and arm64) under qemu-system; MYDOCKER_VM=0 leaves them out
+	if [ "${MYDOCKER_VM:-1}" != 0 ]; then
+		unit sh "$TOP/tests/vm/run.sh"
+	else
+		echo "SKIP vm: MYDOCKER_VM=0" >> "$RESULTS"
+	fi
 	set -- "$TOP"/tests/t_*.sh
 else
 	set -- $(for a; do echo "$TOP/tests/$a.sh"; done)

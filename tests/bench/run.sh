@@ -73,7 +73,7 @@ cleanup() {
 		crun delete -f "$TAG-crun-exec" >/dev/null 2>&1
 	fi
 	grep -q " $R/imp " /proc/mounts && umount "$R/imp"
-	grep -o " $R[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+	grep -o " ${R}[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
 	# cgroups that appeared during the run: crun's/runc's (named $TAG-*) and floor's are removed;
 	# others named *mydocker* are only reported (another session may be using this machine)
 	cg_snapshot > "$R/cg.after"
