@@ -16,7 +16,9 @@ unit() {	# unit BINARY: its own "N passed, N failed" line counts as N results
 	line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
 	p=$(printf '%s' "$line" | sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/'); p=${p:-0}
 	f=$(printf '%s' "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/'); f=${f:-0}
+	k=$(printf '%s' "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p'); k=${k:-0}
 	[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+	i=0; while [ $i -lt "$k" ]; do echo "SKIP unit $*" >> "$RESULTS"; i=$((i+1)); done
 	i=0; while [ $i -lt "$p" ]; do echo "PASS unit" >> "$RESULTS"; i=$((i+1)); done
 	i=0; while [ $i -lt "$f" ]; do echo "FAIL unit $*" >> "$RESULTS"; i=$((i+1)); done
 }

@@ -54,7 +54,7 @@ TEST(process)
 	CHECK(s.p.nrlim == 1 && s.p.rlim[0].res == RLIMIT_NOFILE && s.p.rlim[0].soft == 512);
 	CHECK(s.root_ro && !strncmp(s.root, dir, strlen(dir)) && !strcmp(s.root + strlen(dir), "/rootfs"));
 	CHECK_STR(s.hostname, "h1");
-	CHECK_STR(s.cgname, "ctr1");
+	CHECK_STR(s.cgpath, "mydocker/ctr1");
 	oci_free(&s);
 }
 
@@ -109,7 +109,7 @@ TEST(resources)
 		   "\"devices\":[{\"allow\":false,\"access\":\"rwm\"}]}}", "", &s, &e) == 0);
 	CHECK(s.cg.memory == 67108864 && s.cg.cpu_shares == 512 && s.cg.nano_cpus == 500000000);
 	CHECK(s.cg.pids_limit == 64 && !s.cg.all_devices);
-	CHECK_STR(s.cgname, "default_ctr1");
+	CHECK_STR(s.cgpath, "default/ctr1");
 	oci_free(&s);
 	/* "allow everything" (privileged) is the one device rule that loosens the default */
 	CHECK(load("{" NS ",\"resources\":{\"devices\":[{\"allow\":true,\"access\":\"rwm\"}]}}", "", &s, &e) == 0);

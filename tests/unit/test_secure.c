@@ -53,7 +53,7 @@ static unsigned long long status_cap(const char *key)
 TEST(cap_apply)
 {
 	if (geteuid()) {
-		printf("SKIP cap_apply: needs root\n");
+		SKIP("needs root");
 		return;
 	}
 	pid_t p = fork();

@@ -6,17 +6,19 @@
 #include <stdio.h>
 #include <string.h>
 
-static int unit_passed, unit_failed, unit_cur_failed;
+static int unit_passed, unit_failed, unit_skipped, unit_cur_failed, unit_cur_skipped;
 static const char *unit_cur;
 
 #define TEST(name) static void test_##name(void)
 #define RUN(name)                                                        \
 	do {                                                             \
 		unit_cur = #name;                                        \
-		unit_cur_failed = 0;                                     \
+		unit_cur_failed = unit_cur_skipped = 0;                  \
 		test_##name();                                           \
 		if (unit_cur_failed)                                     \
 			unit_failed++;                                   \
+		else if (unit_cur_skipped)                               \
+			unit_skipped++;                                  \
 		else                                                     \
 			unit_passed++;                                   \
 	} while (0)
@@ -36,8 +38,17 @@ static const char *unit_cur;
 			unit_cur_failed = 1;                                                 \
 		}                                                                            \
 	} while (0)
-#define UNIT_END()                                                          \
-	(printf("%s: %d passed, %d failed\n", __FILE__, unit_passed, unit_failed), \
+/* Inside a test: it cannot run here; say why (counted as skipped, never as passed). */
+#define SKIP(...)                                                   \
+	do {                                                        \
+		printf("SKIP %s: ", unit_cur);                      \
+		printf(__VA_ARGS__);                                \
+		printf("\n");                                       \
+		unit_cur_skipped = 1;                               \
+	} while (0)
+#define UNIT_END()                                                                  \
+	(printf("%s: %d passed, %d failed, %d skipped\n", __FILE__, unit_passed, unit_failed, \
+		unit_skipped),                                                      \
 	 unit_failed ? 1 : 0)
 
 #endif
