@@ -307,7 +307,7 @@ static int cg_pids(const char *id, pid_t **out)
 	*out = NULL;
 	if (cg_layout(&L, NULL) || L->mode == CG_NONE)
 		return 0;
-	snprintf(p, sizeof(p), "%s/mydocker/%s/cgroup.procs",
+	snprintf(p, sizeof(p), "%s/%s/cgroup.procs",
 		 L->mode == CG_V2 ? L->v2 : L->v1[CG_PIDS][0] ? L->v1[CG_PIDS] : L->v1[CG_MEMORY], id);
 	read_file_at(AT_FDCWD, p, 1 << 20, &b);
 	for (char *s = b.p; s && *s; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : "") {
@@ -331,26 +331,32 @@ static void do_kill(const char *id, const char *sig, int all)
 		kill(pids[i], s);
 }
 
+static void do_freeze(const char *id, int on);
+
 static void do_delete(const char *id, int force)
 {
 	struct oci_state st;
-	int dfd = id_dir(id, 0);
-	char dir[4096];
 	struct err e;
-	if (dfd < 0)
-		fail("container \"%s\" does not exist", id);
-	close(dfd);
-	const char *status = load(id, &dfd, &st);
+	char dir[4096];
+	int dfd = id_dir(id, 1);
+	snprintf(dir, sizeof(dir), "%s/%s", root, id);
+	/* no record: a create killed half-way; nothing runs, the directory goes */
+	if (oci_state_load(dfd, &st, &e)) {
+		rm_rf(dir);
+		return;
+	}
+	const char *status = oci_status(dfd, &st);
 	if (strcmp(status, "stopped") && strcmp(status, "created") && !force)
 		fail("cannot delete container %s that is not stopped: %s", id, status);
 	if (strcmp(status, "stopped")) {
 		struct container c = { .pid = st.pid, .pid_start = st.start };
 		do_kill(id, "KILL", 1);
+		if (!strcmp(status, "paused"))	/* frozen tasks die once thawed */
+			do_freeze(id, 0);
 		ctr_wait_down(&c, 10000);
 	}
 	run_hooks(&st, "stopped", "poststop", 0);
-	cg_remove(st.cg, &e);
-	snprintf(dir, sizeof(dir), "%s/%s", root, id);
+	cg_remove(oci_cg(st.cg), &e);
 	rm_rf(dir);
 }
 
@@ -399,7 +405,7 @@ static int do_exec(int argc, char **argv, int i, struct opts *o)
 	sigset_t old;
 	if (!o->detach)
 		sigfd = sig_forward_fd(&old);
-	pid_t pid = oci_exec(st.pid, st.cg, &p, &master, &e);
+	pid_t pid = oci_exec(st.pid, oci_cg(st.cg), &p, &master, &e);
 	if (pid < 0)
 		fail_err(&e);
 	console_send(cs, master);
@@ -488,7 +494,7 @@ static void do_freeze(const char *id, int on)
 		fail("container %s is %s", id, status);
 	if (cg_layout(&L, NULL) || (L->mode == CG_V1 && !L->v1[CG_FREEZER][0]) || L->mode == CG_NONE)
 		fail("the freezer cgroup is not available on this host");
-	snprintf(p, sizeof(p), "%s/mydocker/%s/%s", L->mode == CG_V2 ? L->v2 : L->v1[CG_FREEZER], st.cg,
+	snprintf(p, sizeof(p), "%s/%s/%s", L->mode == CG_V2 ? L->v2 : L->v1[CG_FREEZER], st.cg,
 		 L->mode == CG_V2 ? "cgroup.freeze" : "freezer.state");
 	int fd = open(p, O_WRONLY | O_CLOEXEC);
 	const char *v = L->mode == CG_V2 ? (on ? "1" : "0") : on ? "FROZEN" : "THAWED";
@@ -510,7 +516,7 @@ static void do_update(const char *id, const char *file)
 		fail("update: --resources FILE is required");
 	if ((r = read_file_at(AT_FDCWD, file, JSON_MAX_SIZE, &b)) || json_parse(b.p, b.len, &j, &e))
 		fail("resources %s: %s", file, r ? strerror(-r) : e.msg);
-	if (oci_resources(j, &l, &e) || cg_create(st.cg, &l, &e))
+	if (oci_resources(j, &l, &e) || cg_create(oci_cg(st.cg), &l, &e))
 		fail_err(&e);
 }
 

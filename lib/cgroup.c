@@ -285,10 +285,18 @@ static int hierarchies(const struct cg_layout *L, int out[CG_NCTRL])
 	return n;
 }
 
+/* The directory of the containers' cgroups: mydocker, or another one (OCI cgroupsPath). */
+static const char *parent = PARENT;
+
+void cg_set_parent(const char *dir)
+{
+	parent = dir ? dir : PARENT;
+}
+
 /* ROOT/mydocker[/id] of controller c's hierarchy. */
 static void cg_dir(const struct cg_layout *L, int c, const char *id, char out[CG_PATH + 80])
 {
-	snprintf(out, CG_PATH + 80, "%s/" PARENT "%s%s", L->mode == CG_V2 ? L->v2 : L->v1[c], id ? "/" : "",
+	snprintf(out, CG_PATH + 80, "%s/%s%s%s", L->mode == CG_V2 ? L->v2 : L->v1[c], parent, id ? "/" : "",
 		 id ? id : "");
 }
 
@@ -337,7 +345,7 @@ static int missing(unsigned miss, struct err *e)
 }
 
 /* v1 cpuset cgroups start empty: copy cpus/mems from the parent before anything joins. */
-static int seed_cpuset(const char *parent, const char *dir, struct err *e)
+static int seed_cpuset(const char *from, const char *dir, struct err *e)
 {
 	static const char *const f[] = { "cpuset.cpus", "cpuset.mems" };
 	char v[1024];
@@ -345,7 +353,7 @@ static int seed_cpuset(const char *parent, const char *dir, struct err *e)
 		cg_read(dir, f[i], v, sizeof(v));
 		if (v[0])
 			continue;
-		cg_read(parent, f[i], v, sizeof(v));
+		cg_read(from, f[i], v, sizeof(v));
 		if (cg_write(dir, f[i], v, e))
 			return -e->no;
 	}

@@ -11,6 +11,8 @@
  *
  * Limits the host cannot enforce (controller missing) are an error naming the controller.
  * Devices: v1 uses devices.deny/allow; v2 attaches a BPF_PROG_TYPE_CGROUP_DEVICE program.
+ * A host with no cgroup hierarchy at all (CG_NONE): create/enter/remove do nothing, so
+ * containers without limits still run there, but without the device filter.
  */
 #ifndef MYDOCKER_CGROUP_H
 #define MYDOCKER_CGROUP_H
@@ -79,6 +81,9 @@ const char *cg_ctrl_name(enum cg_ctrl c);
 void cg_set_base(const char *base);
 const char *cg_base_path(void);	/* "" or the test base */
 
+/* Use DIR (relative to each hierarchy's root, existing or one level to create) instead of
+ * mydocker for the calls below; NULL: mydocker again. For OCI cgroupsPath "/DIR/ID". */
+void cg_set_parent(const char *dir);
 /* Create mydocker/<id> in every hierarchy and write the limits. Existing dirs are reused (start
  * re-applies the limits); on failure whatever this call created is removed again. */
 int cg_create(const char *id, const struct cg_limits *l, struct err *e);
@@ -100,7 +105,7 @@ struct cg_stats {
 	int64_t mem_limit;	/* bytes, 0 unlimited */
 	int64_t pids;		/* pids.current, -1 unknown */
 	int64_t pids_limit;	/* 0 unlimited */
-	int64_t oom_kills;	/* kernel OOM kills inside the cgroup */
+	int64_t oom_kills;	/* OOM kills inside the cgroup (v1 before 4.13: 1 if memory.failcnt > 0) */
 };
 int cg_stats(const char *id, struct cg_stats *s, struct err *e);
 

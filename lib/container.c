@@ -498,7 +498,7 @@ int ctr_save(const struct container *c, struct err *e)
 	if (r)
 		r = err_set(e, -r, "serialise container %s", c->id);
 	else
-		r = state_write_atomic(fd, "config.json", b.p, b.len, e);
+		r = state_replace(fd, "config.json", b.p, b.len, c->autoremove ? 0 : STATE_SYNC, e);
 	close(fd);
 	buf_free(&b);
 	return r;
@@ -552,10 +552,13 @@ void ctr_sweep_locks(void)
 {
 	char p[4096];
 	struct dirent *de;
+	char b[2048] __attribute__((aligned(8)));
+	struct dir_it it;
 	snprintf(p, sizeof(p), "%s/locks", state_root());
-	DIR *d = opendir(p);
+	int d = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int cfd = containers_fd();
-	while (d && cfd >= 0 && (de = readdir(d))) {
+	dir_it_init(&it, d, b, sizeof(b));
+	while (d >= 0 && cfd >= 0 && (de = dir_it_next(&it))) {
 		const char *id = de->d_name + 4;
 		char trash[ID_LEN + 8];
 		struct stat st;
@@ -565,12 +568,12 @@ void ctr_sweep_locks(void)
 		snprintf(trash, sizeof(trash), ".%s.rm", id);
 		if (fd >= 0 && fstatat(cfd, id, &st, AT_SYMLINK_NOFOLLOW) && errno == ENOENT &&
 		    rm_rf_at(cfd, trash) != -EBUSY)	/* a killed rm's leftovers (its lock is free now) */
-			unlinkat(dirfd(d), de->d_name, 0);
+			unlinkat(d, de->d_name, 0);
 		if (fd >= 0)
 			close(fd);
 	}
-	if (d)
-		closedir(d);
+	if (d >= 0)
+		close(d);
 }
 
 /* ---- listing and lookup ---- */
@@ -585,13 +588,15 @@ int ctr_list(char ***ids, struct err *e)
 	char d[4096];
 	size_t n = 0, cap = 16;
 	char **v = malloc(cap * sizeof(*v));
+	char b[4096] __attribute__((aligned(8)));
+	struct dir_it it;
 	snprintf(d, sizeof(d), "%s/containers", state_root());
-	DIR *dir = opendir(d);
-	if (!v || !dir) {
+	int dir = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!v || dir < 0) {
 		int no = v ? errno : ENOMEM;
 		free(v);
-		if (dir)
-			closedir(dir);
+		if (dir >= 0)
+			close(dir);
 		if (no == ENOENT) {	/* no state yet: no containers */
 			*ids = calloc(1, sizeof(char *));
 			return *ids ? 0 : err_set(e, ENOMEM, "list containers");
@@ -600,7 +605,8 @@ int ctr_list(char ***ids, struct err *e)
 	}
 	struct dirent *de;
 	int r = 0;
-	while ((de = readdir(dir))) {
+	dir_it_init(&it, dir, b, sizeof(b));
+	while ((de = dir_it_next(&it))) {
 		if (!valid_id(de->d_name) || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
 			continue;
 		if (n + 1 >= cap) {
@@ -617,7 +623,7 @@ int ctr_list(char ***ids, struct err *e)
 		}
 		n++;
 	}
-	closedir(dir);
+	close(dir);
 	v[n] = NULL;
 	if (r) {
 		strv_free(v);

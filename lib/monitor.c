@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include "runtime_int.h"
@@ -79,6 +80,35 @@ static void close_inherited(void)
 		closedir(d);
 }
 
+/* At rest the monitor only copies output: give back the binary's text and rodata that the CLI
+ * faulted in before the fork (~250 KiB of RSS). Only r-x file mappings: never written, so
+ * MADV_DONTNEED just unmaps pages that refault from the page cache when run again. */
+static void drop_text(void)
+{
+	char b[1024];
+	size_t have = 0;
+	ssize_t n;
+	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && (n = read(fd, b + have, sizeof(b) - have)) > 0) {
+		have += n;
+		char *line = b, *nl;
+		while ((nl = memchr(line, '\n', b + have - line))) {
+			*nl = 0;
+			char *dash, *sp;
+			unsigned long lo = strtoul(line, &dash, 16), hi = strtoul(dash + 1, &sp, 16);
+			if (*dash == '-' && !strncmp(sp, " r-xp ", 6) && strchr(sp, '/') && hi > lo)
+				madvise((void *)lo, hi - lo, MADV_RANDOM), madvise((void *)lo, hi - lo, MADV_DONTNEED);
+			line = nl + 1;
+		}
+		have -= line - b;
+		memmove(b, line, have);
+		if (have == sizeof(b))	/* a line longer than the buffer: not ours to parse */
+			have = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
 static void monitor(struct spawn *s, int lockfd, int flags, int report)
 {
 	struct ctl_msg m = { 0 };
@@ -110,6 +140,7 @@ static void monitor(struct spawn *s, int lockfd, int flags, int report)
 	close(report);
 	if (pid < 0)
 		_exit(m.code);
+	drop_text();
 	if (master >= 0)
 		log_copy(logfd, master, -1);
 	else

@@ -129,7 +129,7 @@ static int cmp_ep(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int network_save(struct network *n, struct err *e)
+static int network_save(struct network *n, int how, struct err *e)
 {
 	char p[4096], s[20], pm[48];
 	struct buf b = { 0 };
@@ -175,7 +175,7 @@ static int network_save(struct network *n, struct err *e)
 		r = err_set(e, errno, "open %s", p);
 	else {
 		snprintf(p, sizeof(p), "%s.json", n->name);
-		r = state_write_atomic(dfd, p, b.p, b.len, e);
+		r = state_replace(dfd, p, b.p, b.len, how, e);	/* rule 4 in state.h */
 	}
 	buf_free(&b);
 	return r;
@@ -339,7 +339,7 @@ static int make_network(struct network *nw, int rt, const struct network *all, i
 	snprintf(tag, sizeof(tag), "net:%s", nw->name);
 	if ((r = bridge_up(nw, rt, e)) || (r = nft_net_add(nw->bridge, htonl(nw->subnet.net),
 							     nw->subnet.len, tag, e)) ||
-	    (r = network_save(nw, e))) {
+	    (r = network_save(nw, STATE_SYNC | STATE_SYNC_DIR, e))) {
 		if (nall)
 			nft_del_tag(tag, NULL);
 		else
@@ -422,7 +422,7 @@ int network_remove(const char *name, struct err *e)
 		return err_set(e, -rt, "netlink");
 	}
 	if (prune(&nw, rt) && nw.nep)
-		network_save(&nw, NULL);
+		network_save(&nw, STATE_SYNC, NULL);
 	if (nw.nep) {
 		efail(e, EBUSY, "network %s is in use by container %.12s%s", name, nw.ep[0].ctr,
 			nw.nep > 1 ? " and others" : "");
@@ -609,7 +609,8 @@ static int find_ep(const struct network *n, const char *id)
 	return -1;
 }
 
-/* Under the lock: the endpoint reserved (address, ports) and saved, before anything is built. */
+/* Under the lock: the endpoint reserved (address, ports) in memory; network_attach saves it once
+ * it is built (the lock is held throughout, so no one else can hand out the same address). */
 static int reserve(struct nets *s, const char *id, const struct portmap *ports, int nports,
 		   int rt, struct err *e)
 {
@@ -646,7 +647,7 @@ static int reserve(struct nets *s, const char *id, const struct portmap *ports, 
 		memcpy(ep.ports, ports, nports * sizeof(*ports));
 	ep.nports = nports;
 	n->ep[n->nep++] = ep;
-	return network_save(n, e);
+	return 0;	/* saved once by network_attach, with the veth name */
 }
 
 static int build(const struct nets *s, struct endpoint *ep, pid_t pid, int rt, struct err *e)
@@ -683,11 +684,11 @@ int network_attach(const char *name, const char *id, pid_t pid, const struct por
 		int i = find_ep(&n, id);
 		if ((r = build(&s, &n.ep[i], pid, rt, e)) == 0) {
 			ipam_fmt(n.ep[i].ip, ip_out);
-			r = network_save(&n, e);	/* now with the veth name */
+			r = network_save(&n, STATE_SYNC, e);	/* one write: address, veth, ports */
 		}
 		if (r && (i = find_ep(&n, id)) >= 0) {
 			ep_drop(&n, i, rt);
-			network_save(&n, NULL);
+			network_save(&n, STATE_SYNC, NULL);	/* keeps what reserve() pruned */
 		}
 	}
 	free_all(s.all, s.nall);
@@ -712,7 +713,10 @@ int network_detach(const char *name, const char *id, struct err *e)
 	cleanup_close int rt = nl_open(NETLINK_ROUTE);
 	if ((i = find_ep(&n, id)) >= 0) {
 		ep_drop(&n, i, rt);
-		r = network_save(&n, e);
+		r = network_save(&n, STATE_SYNC, e);
+	} else {	/* killed between building and saving the endpoint: its port rules, if any */
+		snprintf(tag, sizeof(tag), "ctr:%s", id);
+		nft_del_tag(tag, NULL);
 	}
 	network_free(&n);
 	return r;

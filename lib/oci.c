@@ -74,9 +74,15 @@ int oci_proc(const struct json *j, struct oci_proc *p, struct err *e)
 		for (const struct json *x = g->child; x; x = x->next)
 			p->gids[p->ngids++] = x->i;
 	}
-	if (json_get(u, "umask") || json_get_str(j, "selinuxLabel"))
+	const char *aa = json_get_str(j, "apparmorProfile"), *se = json_get_str(j, "selinuxLabel");
+	if (json_get(u, "umask") || (se && *se))
 		return bad(e, "process", "umask and selinuxLabel are not supported");
+	/* as runc: a profile counts only where the host enforces AppArmor */
+	if (aa && *aa && !access("/sys/kernel/security/apparmor", F_OK))
+		return bad(e, "process.apparmorProfile", "AppArmor is not supported");
 	p->terminal = json_get_bool(j, "terminal", 0);
+	p->rows = json_get_int(json_get(j, "consoleSize"), "height", 0);
+	p->cols = json_get_int(json_get(j, "consoleSize"), "width", 0);
 	p->nnp = json_get_bool(j, "noNewPrivileges", 0);
 	p->has_oom = !!json_get(j, "oomScoreAdj");
 	p->oom = json_get_int(j, "oomScoreAdj", 0);
@@ -218,7 +224,7 @@ static int sysctls(const struct oci_spec *s, struct err *e)
 
 int oci_resources(const struct json *r, struct cg_limits *l, struct err *e)
 {
-	const struct json *m = json_get(r, "memory"), *c = json_get(r, "cpu"), *d;
+	const struct json *m = json_get(r, "memory"), *c = json_get(r, "cpu"), *dv = json_get(r, "devices");
 	const char *cpus = json_get_str(c, "cpus"), *mems = json_get_str(c, "mems");
 	int64_t quota = json_get_int(c, "quota", 0), period = json_get_int(c, "period", CG_CPU_PERIOD);
 	l->memory = json_get_int(m, "limit", 0);
@@ -228,11 +234,13 @@ int oci_resources(const struct json *r, struct cg_limits *l, struct err *e)
 	l->pids_limit = json_get_int(json_get(r, "pids"), "limit", 0);
 	if (l->memory < 0)
 		l->memory = 0;
-	if ((cpus && *cpus && cg_parse_cpuset(cpus, 0, l->cpuset_cpus, sizeof(l->cpuset_cpus), e)) ||
-	    (mems && *mems && cg_parse_cpuset(mems, 1, l->cpuset_mems, sizeof(l->cpuset_mems), e)))
-		return -e->no;
+	int rc = cpus && *cpus ? cg_parse_cpuset(cpus, 0, l->cpuset_cpus, sizeof(l->cpuset_cpus), e) : 0;
+	if (!rc && mems && *mems)
+		rc = cg_parse_cpuset(mems, 1, l->cpuset_mems, sizeof(l->cpuset_mems), e);
+	if (rc)
+		return rc;
 	/* devices: "allow everything" is the only rule that loosens the default allowlist */
-	for (d = (d = json_get(r, "devices")) ? d->child : NULL; d; d = d->next) {
+	for (const struct json *d = dv ? dv->child : NULL; d; d = d->next) {
 		const char *t = json_get_str(d, "type"), *acc = json_get_str(d, "access");
 		int any = (!t || !strcmp(t, "a")) && !json_get(d, "major") && !json_get(d, "minor");
 		l->all_devices = json_get_bool(d, "allow", 0) && any && (!acc || strlen(acc) == 3) ? 1 :
@@ -256,13 +264,37 @@ static int linux_part(const struct json *lx, struct oci_spec *s, struct err *e)
 	s->ropaths = json_get(lx, "readonlyPaths");
 	s->sysctl = json_get(lx, "sysctl");
 	s->devices = json_get(lx, "devices");
+	s->devrules = json_get(json_get(lx, "resources"), "devices");
 	s->uidmap = json_get(lx, "uidMappings");
 	s->gidmap = json_get(lx, "gidMappings");
 	if ((s->clone & CLONE_NEWUSER) && (!s->uidmap || !s->gidmap))
 		return bad(e, "linux", "a user namespace needs uid and gid mappings");
-	if (s->hostname && *s->hostname && !ns_has(s, CLONE_NEWUTS))
+	if (((s->hostname && *s->hostname) || (s->domainname && *s->domainname)) && !ns_has(s, CLONE_NEWUTS))
 		return bad(e, "hostname", "needs its own UTS namespace");
 	return sysctls(s, e) ? -EINVAL : oci_resources(json_get(lx, "resources"), &s->cg, e);
+}
+
+/* DIR/ID: names valid for a path (no "..", no ':' of systemd's slice:prefix:name) */
+static int cg_path_bad(char *p)
+{
+	int bad = !*p;
+	for (char *c = p, *sl; *c && !bad; c = sl ? sl + 1 : c + strlen(c)) {
+		if ((sl = strchr(c, '/')))
+			*sl = 0;
+		bad = !name_valid(c) || !strcmp(c, "..");
+		if (sl)
+			*sl = '/';
+	}
+	return bad || !strchr(p, '/');
+}
+
+const char *oci_cg(const char *path)
+{
+	static char dir[256];
+	const char *b = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", (int)(b - path), path);
+	cg_set_parent(dir);
+	return b + 1;
 }
 
 int oci_load(const char *bundle, const char *id, struct oci_spec *s, struct err *e)
@@ -291,20 +323,20 @@ int oci_load(const char *bundle, const char *id, struct oci_spec *s, struct err 
 	s->root = abspath(real, json_get_str(root, "path"));
 	s->root_ro = json_get_bool(root, "readonly", 0);
 	s->hostname = json_get_str(s->doc, "hostname");
-	/* cgroupsPath "/a/b" is the cgroup mydocker/a_b (cgroup.h's layout) */
+	s->domainname = json_get_str(s->doc, "domainname");
+	/* cgroupsPath "/DIR/ID" as runc's cgroupfs driver; "/ID" or none: mydocker/ID, as run does */
 	const char *cgp = json_get_str(json_get(s->doc, "linux"), "cgroupsPath");
-	snprintf(s->cgname, sizeof(s->cgname), "%s", cgp && *cgp ? cgp + strspn(cgp, "/") : id);
-	for (char *c = s->cgname; *c; c++)
-		*c = *c == '/' ? '_' : *c;
-	if (!name_valid(s->cgname))
-		return bad(e, "cgroupsPath", "expected /NAME[/NAME] (no systemd cgroups)");
+	cgp = cgp && *cgp ? cgp + strspn(cgp, "/") : id;
+	snprintf(s->cgpath, sizeof(s->cgpath), strchr(cgp, '/') ? "%s" : "mydocker/%s", cgp);
+	if (cg_path_bad(s->cgpath))
+		return bad(e, "cgroupsPath", "expected /DIR/NAME (systemd cgroups are not supported)");
 	s->hooks = json_get(s->doc, "hooks");
 	for (hk = s->hooks ? s->hooks->child : NULL; hk; hk = hk->next)
 		if (strcmp(hk->key, "prestart") && strcmp(hk->key, "createRuntime") && strcmp(hk->key, "poststart") &&
 		    strcmp(hk->key, "poststop") && hk->n)
 			return bad(e, hk->key, "hooks of this kind are not supported");
 	if (oci_proc(json_get(s->doc, "process"), &s->p, e) || mounts(json_get(s->doc, "mounts"), s, e))
-		return -e->no;
+		return -EINVAL;
 	return linux_part(json_get(s->doc, "linux"), s, e);
 }
 
@@ -316,8 +348,10 @@ void oci_free(struct oci_spec *s)
 	strv_free(s->p.env);
 	strv_free(s->p.caps);
 	free(s->p.gids);
-	for (int i = 0; i < s->nmounts; i++)
-		free((char *)s->mounts[i].src), free((char *)s->mounts[i].data);
+	for (int i = 0; i < s->nmounts; i++) {
+		free((char *)s->mounts[i].src);
+		free((char *)s->mounts[i].data);
+	}
 	free(s->mounts);
 	free((char *)s->root);
 	memset(s, 0, sizeof(*s));

@@ -22,6 +22,7 @@ struct oci_proc {
 	gid_t *gids;
 	int ngids;
 	int terminal, nnp, has_oom, oom;
+	unsigned short rows, cols;	/* consoleSize */
 	char **caps;		/* the permitted set: what the process keeps (names) */
 	int nrlim;
 	struct { int res; uint64_t soft, hard; } rlim[16];
@@ -30,7 +31,7 @@ struct oci_proc {
 struct oci_spec {
 	struct json *doc;	/* every string below points into it */
 	char *bundle;		/* absolute */
-	const char *root, *hostname;	/* root: absolute */
+	const char *root, *hostname, *domainname;	/* root: absolute */
 	int root_ro;
 	struct oci_proc p;
 	struct mnt_entry *mounts;
@@ -39,12 +40,16 @@ struct oci_spec {
 	int njoin;
 	struct { int type; const char *path; } join[OCI_NNS];
 	struct cg_limits cg;
-	char cgname[NAME_MAX_LEN + 1];	/* mydocker/<this>: cgroupsPath with '/' as '_', else the id */
+	char cgpath[256];	/* in each hierarchy: cgroupsPath ("/DIR/ID"), else mydocker/<id> */
 	const struct json *masked, *ropaths, *sysctl, *devices, *uidmap, *gidmap, *hooks;
+	const struct json *devrules;	/* linux.resources.devices */
 };
 
 /* The mount options honoured as flags, each NUL-terminated, an empty one last. */
 extern const char oci_mopt_names[];
+
+/* For the cg_* calls on the cgroup at path ("DIR/ID"): sets the parent, returns the ID. */
+const char *oci_cg(const char *path);
 
 /* Parse BUNDLE/config.json (id: the cgroup name when there is no cgroupsPath). */
 int oci_load(const char *bundle, const char *id, struct oci_spec *s, struct err *e);

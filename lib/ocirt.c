@@ -36,7 +36,7 @@ int oci_state_load(int dfd, struct oci_state *st, struct err *e)
 		return err_wrap(e, "state.json");
 	snprintf(st->id, sizeof(st->id), "%s", json_get_str(st->doc, "id") ? json_get_str(st->doc, "id") : "");
 	st->pid = json_get_int(st->doc, "pid", 0);
-	st->cg = json_get_str(st->doc, "cgroup") ? json_get_str(st->doc, "cgroup") : st->id;
+	st->cg = json_get_str(st->doc, "cgroup") ? json_get_str(st->doc, "cgroup") : "";
 	st->start = json_get_int(st->doc, "start", 0);
 	st->created = json_get_int(st->doc, "created", 0);
 	st->bundle = (char *)json_get_str(st->doc, "bundle");
@@ -57,11 +57,12 @@ const char *oci_status(int dfd, const struct oci_state *st)
 		return "stopped";
 	if (!faccessat(dfd, "exec.fifo", F_OK, 0))
 		return "created";
-	if (!cg_layout(&L, NULL) && L->mode == CG_V1 && L->v1[CG_FREEZER][0]) {
-		snprintf(f, sizeof(f), "%s/mydocker/%s/freezer.state", L->v1[CG_FREEZER], st->cg);
+	if (!cg_layout(&L, NULL) && L->mode != CG_NONE) {
+		snprintf(f, sizeof(f), "%s/%s/%s", L->mode == CG_V2 ? L->v2 : L->v1[CG_FREEZER], st->cg,
+			 L->mode == CG_V2 ? "cgroup.freeze" : "freezer.state");
 		int fd = open(f, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && read(fd, v, sizeof(v) - 1) > 0 && !strncmp(v, "FROZEN", 6))
-			strcpy(v, "paused");
+		if (fd >= 0 && read(fd, v, sizeof(v) - 1) > 0 && (v[0] == '1' || !strncmp(v, "FROZEN", 6)))
+			v[0] = 'p';
 		if (fd >= 0)
 			close(fd);
 	}
@@ -96,7 +97,7 @@ static int state_write(int dfd, const char *id, pid_t pid, const struct oci_spec
 	jw_init(&w, &b, 0);
 	jw_obj(&w);
 	jw_kstr(&w, "id", id);
-	jw_kstr(&w, "cgroup", s->cgname);
+	jw_kstr(&w, "cgroup", s->cgpath);
 	jw_kint(&w, "pid", pid);
 	jw_kint(&w, "start", proc_start_time(pid));
 	jw_kint(&w, "created", now_ns());
@@ -142,7 +143,8 @@ static int hook_run(const struct json *h, const char *state, struct err *e)
 	strv_free(args);
 	strv_free(env);
 	if (pid < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
-		return err_set(e, pid < 0 ? errno : 0, "hook %s failed (status %d)", path, st);
+		return err_set(e, pid < 0 ? errno : 0, "hook %s failed (exit status %d)", path,
+			       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
 }
 
@@ -205,13 +207,12 @@ static int proc_paths(const struct oci_spec *s, struct err *e)
 		if (r)
 			return err_set(e, -r, "sysctl %s", j->key);
 	}
-	for (const struct json *j = s->masked ? s->masked->child : NULL; j; j = j->next)
-		if (j->type == JSON_STRING && sec_mask(j->s, e))
-			return -e->no;
-	for (const struct json *j = s->ropaths ? s->ropaths->child : NULL; j; j = j->next)
-		if (j->type == JSON_STRING && sec_ro(j->s, e))
-			return -e->no;
-	return 0;
+	int r = 0;
+	for (const struct json *j = s->masked ? s->masked->child : NULL; j && !r; j = j->next)
+		r = j->type == JSON_STRING ? sec_mask(j->s, e) : 0;
+	for (const struct json *j = s->ropaths ? s->ropaths->child : NULL; j && !r; j = j->next)
+		r = j->type == JSON_STRING ? sec_ro(j->s, e) : 0;
+	return r;
 }
 
 static int proc_limits(const struct oci_proc *p, struct err *e)
@@ -242,7 +243,8 @@ static void oci_become(struct oci_proc *op, int sock, int rootfd, int waitfd, in
 	struct proc p = { .argv = op->args, .env = op->env ? op->env : drop_all + 1, .cwd = op->cwd,
 			  .user = user, .tty = op->terminal, .console = op->terminal && rootfd < 0, .mkcwd = 1,
 			  .stdio = { 0, 1, 2 }, .sock = sock, .rootfd = rootfd, .initfd = -1, .sec = &sec,
-			  .cgfds = cgfds, .ncg = ncg, .groups = op->gids, .ngroups = op->ngids, .waitfd = waitfd };
+			  .cgfds = cgfds, .ncg = ncg, .groups = op->gids, .ngroups = op->ngids, .waitfd = waitfd,
+			  .ws = { .ws_row = op->rows, .ws_col = op->cols } };
 	proc_start(&p);
 }
 
@@ -259,15 +261,19 @@ static void oci_child(struct oci_spec *s, int sock, int fifo)
 	/* a user namespace of its own: become its root (mapped by now) */
 	if ((s->clone & CLONE_NEWUSER) && (setresgid(0, 0, 0) || setresuid(0, 0, 0)))
 		err_set(&e, errno, "become root in the user namespace"), ctl_fail(sock, 125, &e);
+	/* a cgroup namespace rooted at the container's own cgroup (the parent has moved us there) */
+	if ((s->clone & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP))
+		err_set(&e, errno, "cgroup namespace"), ctl_fail(sock, 125, &e);
 	/* device nodes and mount points get exactly the modes asked for */
 	umask(0);
 	/* the bundle's root and the spec's mounts, then pivot_root into it (rootfs.c, as run does) */
 	struct mnt_spec m = { .root = s->root, .mounts = s->mounts, .nmounts = s->nmounts,
-			      .read_only = s->root_ro, .console = s->p.terminal };
+			      .read_only = s->root_ro, .console = s->p.terminal, .cwd = s->p.cwd };
 	if (mnt_rootfs(&m, &e))
 		ctl_fail(sock, 125, &e);
-	if (s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname)))
-		err_set(&e, errno, "sethostname"), ctl_fail(sock, 125, &e);
+	if ((s->hostname && *s->hostname && sethostname(s->hostname, strlen(s->hostname))) ||
+	    (s->domainname && *s->domainname && setdomainname(s->domainname, strlen(s->domainname))))
+		err_set(&e, errno, "set the host or domain name"), ctl_fail(sock, 125, &e);
 	/* a network namespace of its own has loopback up, as with runc and crun */
 	if ((s->clone & CLONE_NEWNET) && lo_up(&e))
 		ctl_fail(sock, 125, &e);
@@ -331,6 +337,36 @@ static int ns_enter(const struct oci_spec *s, int self[], int back, struct err *
 	return 0;
 }
 
+/* cgroup v1: the spec's device rules for single devices (or classes), after the default
+ * allowlist that cg_create wrote; v2 keeps the default filter program */
+static int dev_rules(const struct oci_spec *s, struct err *e)
+{
+	const struct cg_layout *L;
+	char f[CG_PATH + 300];
+	if (cg_layout(&L, e) || L->mode != CG_V1 || !L->v1[CG_DEVICES][0] || s->cg.all_devices)
+		return 0;
+	for (const struct json *d = s->devrules ? s->devrules->child : NULL; d; d = d->next) {
+		const char *t = json_get_str(d, "type"), *acc = json_get_str(d, "access");
+		const struct json *ma = json_get(d, "major"), *mi = json_get(d, "minor");
+		char rule[64], n1[24] = "*", n2[24] = "*";
+		if ((!t || !strcmp(t, "a")) && !ma && !mi)
+			continue;	/* the "everything" rules: cg_create's deny-all is in place */
+		if (ma && ma->i >= 0)
+			snprintf(n1, sizeof(n1), "%lld", (long long)ma->i);
+		if (mi && mi->i >= 0)
+			snprintf(n2, sizeof(n2), "%lld", (long long)mi->i);
+		snprintf(rule, sizeof(rule), "%s %s:%s %s", t ? t : "a", n1, n2, acc ? acc : "rwm");
+		snprintf(f, sizeof(f), "%s/%s/devices.%s", L->v1[CG_DEVICES], s->cgpath,
+			 json_get_bool(d, "allow", 0) ? "allow" : "deny");
+		int fd = open(f, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : write_all(fd, rule, strlen(rule));
+		if (fd >= 0)
+			close(fd);
+		if (r)
+			return err_set(e, -r, "device rule \"%s\"", rule);
+	}
+	return 0;
+}
+
 pid_t oci_create(int dfd, const char *id, struct oci_spec *s, int *master, struct err *e)
 {
 	int fifo = -1, sv[2] = { -1, -1 }, self[OCI_NNS], code, r;
@@ -345,18 +381,24 @@ pid_t oci_create(int dfd, const char *id, struct oci_spec *s, int *master, struc
 	    (fifo = openat(dfd, "exec.fifo", O_PATH | O_CLOEXEC)) < 0)
 		return err_set(e, errno, "exec fifo");
 	/* the cgroup first: its limits hold before the container runs anything */
-	r = cg_create(s->cgname, &s->cg, e) ? -e->no : socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) ?
-		err_set(e, errno, "socketpair") : ns_enter(s, self, 0, e);
+	r = cg_create(oci_cg(s->cgpath), &s->cg, e);
+	if (!r)
+		r = dev_rules(s, e);
+	if (!r && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		r = err_set(e, errno, "socketpair");
+	if (!r)
+		r = ns_enter(s, self, 0, e);
 	if (!r) {
-		pid = syscall(SYS_clone, s->clone | SIGCHLD, NULL, NULL, NULL, NULL);
+		/* the cgroup namespace comes later, once the child is in its cgroup */
+		pid = syscall(SYS_clone, (s->clone & ~CLONE_NEWCGROUP) | SIGCHLD, NULL, NULL, NULL, NULL);
 		if (pid == 0) {
 			close(sv[0]);
 			oci_child(s, sv[1], fifo);
 		}
 		r = pid < 0 ? err_set(e, errno, "clone") : 0;
 	}
-	if (ns_enter(s, self, 1, e) && !r)
-		r = -e->no;
+	int back = ns_enter(s, self, 1, e);
+	r = r ? r : back;
 	for (int i = 0; i < OCI_NNS; i++)
 		if (self[i] >= 0)
 			close(self[i]);
@@ -365,14 +407,20 @@ pid_t oci_create(int dfd, const char *id, struct oci_spec *s, int *master, struc
 	/* id maps, cgroup, record and hooks while it waits; then release it and wait until it is set up */
 	if (!r && (s->clone & CLONE_NEWUSER))
 		r = id_maps(pid, s, e);
-	if (!r && !cg_enter(s->cgname, pid, e) && !state_write(dfd, id, pid, s, &st, e)) {
+	if (!r)
+		r = cg_enter(oci_cg(s->cgpath), pid, e);
+	if (!r)
+		r = state_write(dfd, id, pid, s, &st, e);
+	if (!r)
 		oci_state_json(&st, "created", &sj);
-		r = oci_hooks(s->hooks, "prestart", sj.p, e) || oci_hooks(s->hooks, "createRuntime", sj.p, e) ? -e->no :
-		    write(sv[0], "g", 1) != 1 ? err_set(e, errno, "release the container") :
-		    proc_await(sv[0], master, &code, e);
-	} else if (!r) {
-		r = -e->no;
-	}
+	if (!r)
+		r = oci_hooks(s->hooks, "prestart", sj.p, e);
+	if (!r)
+		r = oci_hooks(s->hooks, "createRuntime", sj.p, e);
+	if (!r && write(sv[0], "g", 1) != 1)
+		r = err_set(e, errno, "release the container");
+	if (!r)
+		r = proc_await(sv[0], master, &code, e);
 	buf_free(&sj);
 	json_free(st.doc);
 	if (sv[0] >= 0)
@@ -385,7 +433,7 @@ pid_t oci_create(int dfd, const char *id, struct oci_spec *s, int *master, struc
 	}
 	if (*master >= 0)
 		close(*master);
-	cg_remove(s->cgname, NULL);
+	cg_remove(oci_cg(s->cgpath), NULL);
 	return r;
 }
 
@@ -409,7 +457,7 @@ pid_t oci_exec(pid_t pid, const char *id, struct oci_proc *op, int *master, stru
 	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
 	int rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC), ncg = cg_open_procs(id, cg, e);
 	if (rootfd < 0 || ncg < 0)
-		return rootfd < 0 ? err_set(e, errno, "container %s is not running", id) : -e->no;
+		return rootfd < 0 ? err_set(e, errno, "container %s is not running", id) : ncg;
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)
 		if (fds[i] >= 0 && (setns(fds[i], 0) || close(fds[i])))
 			return err_set(e, errno, "join the %s namespace", ns[i]);
@@ -420,6 +468,9 @@ pid_t oci_exec(pid_t pid, const char *id, struct oci_proc *op, int *master, stru
 	if (c == 0) {
 		close(sv[0]);
 		sec_nodump();
+		struct err ce = { 0 };
+		if (proc_limits(op, &ce))
+			ctl_fail(sv[1], 125, &ce);
 		oci_become(op, sv[1], rootfd, 0, cg, ncg);
 	}
 	close(sv[1]);

@@ -250,7 +250,10 @@ static int mnt_list(int rootfd, const struct mnt_spec *m, struct err *e)
 		dev |= !strcmp(t->dst, "/dev");
 	}
 	/* a /dev of its own: the safe nodes and links, as runc and crun make them */
-	return dev ? mnt_dev(rootfd, m->console, 1, e) : 0;
+	if (dev && mnt_dev(rootfd, m->console, 1, e))
+		return -e->no;
+	int fd = m->cwd ? open_in_root(rootfd, m->cwd, 0, e) : 0;
+	return fd > 0 ? close(fd) : fd;
 }
 
 int mnt_rootfs(const struct mnt_spec *m, struct err *e)
@@ -260,7 +263,7 @@ int mnt_rootfs(const struct mnt_spec *m, struct err *e)
 	int r = 0;
 	snprintf(merged, sizeof(merged), m->root ? "%s" : "%s/merged", m->root ? m->root : m->dir);
 	/* nothing mounted from here on may propagate back to the host */
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+	if (mount(NULL, "/", NULL, MS_REC | (m->root ? MS_SLAVE : MS_PRIVATE), NULL))	/* OCI: rslave, as runc */
 		return err_set(e, errno, "make / private");
 	/* the root: the image's shared read-only layers under this container's upper layer, or where
 	 * overlay cannot work, the container's own copy of the image (storage.h) */

@@ -15,6 +15,7 @@ struct mnt_spec {
 	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir/merged */
 	const struct mnt_entry *mounts;	/* OCI bundle: these mounts in order, instead of /proc, /sys, /dev, ... */
 	int nmounts;
+	const char *cwd;		/* OCI: the process's working directory, made before the root turns read-only */
 };
 
 /* One mount of an OCI spec, its options split into flags and filesystem data. */

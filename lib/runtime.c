@@ -134,15 +134,17 @@ static int workspace(int dfd, const struct container *c, struct err *e)
  * the lock files of containers that are gone. */
 static void sweep_partial(void)
 {
-	char d[4096];
+	char d[4096], b[4096] __attribute__((aligned(8)));
 	struct dirent *de;
+	struct dir_it it;
 	snprintf(d, sizeof(d), "%s/containers", state_root());
-	DIR *dir = opendir(d);
-	while (dir && (de = readdir(dir)))
+	int dir = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir_it_init(&it, dir, b, sizeof(b));
+	while (dir >= 0 && (de = dir_it_next(&it)))
 		if (de->d_name[0] == '.' && strlen(de->d_name) == ID_LEN + 5 && !strcmp(de->d_name + ID_LEN + 1, ".new"))
-			rm_rf_at(dirfd(dir), de->d_name);
-	if (dir)
-		closedir(dir);
+			rm_rf_at(dir, de->d_name);
+	if (dir >= 0)
+		close(dir);
 	ctr_sweep_locks();
 }
 
@@ -171,7 +173,7 @@ int ctr_create(struct container *c, struct err *e)
 	if (!r && ctr_to_json(c, &j))
 		r = err_set(e, ENOMEM, "serialise the container");
 	if (!r)
-		r = state_write_atomic(dfd, "config.json", j.p, j.len, e);
+		r = state_write_new(dfd, "config.json", j.p, j.len, c->autoremove ? 0 : STATE_SYNC, e);
 	if (!r && rename(tmp, dir))
 		r = err_set(e, errno, "rename %s", tmp);
 	if (r && dfd >= 0)
@@ -360,6 +362,24 @@ static char **proc_env(const struct proc *p, const char *home)
 	return env;
 }
 
+/* OCI create: the command must be there before create succeeds (as runc and crun check) */
+static int cmd_check(const char *cmd, char **env, struct err *e)
+{
+	const char *p = env_get(env, "PATH");
+	char f[4096];
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) ? err_set(e, errno, "exec \"%s\"", cmd) : 0;
+	for (p = p ? p : DEFAULT_PATH; *cmd; p += strcspn(p, ":") + 1) {
+		size_t n = strcspn(p, ":");
+		snprintf(f, sizeof(f), "%.*s/%s", (int)n, n ? p : ".", cmd);
+		if (!access(f, X_OK))
+			return 0;
+		if (!p[n])
+			break;
+	}
+	return err_set(e, 0, "exec \"%s\": executable file not found in $PATH", cmd);
+}
+
 /* Tell the parent we are ready (CTL_READY), then block opening the fifo for writing (it opens
  * only once `start` opens it for reading, from another process) and write one byte. */
 static int proc_wait_start(const struct proc *p, struct err *e)
@@ -413,8 +433,8 @@ void proc_start(struct proc *p)
 	if (!getcwd(wd, sizeof(wd)))
 		err_set(&e, 0, "chdir to %s: outside the container's root", cwd), ctl_fail(p->sock, 126, &e);
 	/* OCI create: set up, the caller may go; wait here until `start` opens the exec fifo */
-	if (p->waitfd > 0 && proc_wait_start(p, &e))
-		ctl_fail(p->sock, 125, &e);
+	if (p->waitfd > 0 && (cmd_check(p->argv[0], env, &e) || proc_wait_start(p, &e)))
+		ctl_fail(p->sock, e.no ? 125 : 127, &e);
 	/* the one place privileges are dropped: docker's capabilities (--privileged: the caller's),
 	 * the bounding set first while CAP_SETPCAP is still there, then the user */
 	uint64_t caps = ~0ull;
@@ -587,7 +607,8 @@ static void ctr_child(struct spawn *s)
 	if (c->init && initfd < 0)
 		ctl_fail(s->sock, 125, &e);
 	/* the root: overlay, /proc, /sys, /dev, /etc files, volumes; then pivot_root into it */
-	struct mnt_spec m = { s->dir, s->layers, s->nlayers, c->vols, c->nvols, c->read_only, c->tty, NULL, NULL, 0 };
+	struct mnt_spec m = { .dir = s->dir, .layers = s->layers, .nlayers = s->nlayers, .vols = c->vols,
+			      .nvols = c->nvols, .read_only = c->read_only, .console = c->tty };
 	if (mnt_rootfs(&m, &e))
 		ctl_fail(s->sock, 125, &e);
 	/* docker's masked and read-only /proc and /sys paths (not for --privileged) */

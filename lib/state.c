@@ -45,7 +45,7 @@ int state_init(struct err *e)
 	return 0;
 }
 
-int state_write_atomic(int dirfd, const char *name, const void *p, size_t n, struct err *e)
+int state_replace(int dirfd, const char *name, const void *p, size_t n, int how, struct err *e)
 {
 	char tmp[300];
 	snprintf(tmp, sizeof(tmp), ".%s.tmp.%d", name, (int)getpid());
@@ -53,7 +53,7 @@ int state_write_atomic(int dirfd, const char *name, const void *p, size_t n, str
 	if (fd < 0)
 		return err_set(e, errno, "create %s", tmp);
 	int r = write_all(fd, p, n);
-	if (!r && fsync(fd))
+	if (!r && (how & STATE_SYNC) && fsync(fd))
 		r = -errno;
 	if (close(fd) && !r)
 		r = -errno;
@@ -63,7 +63,32 @@ int state_write_atomic(int dirfd, const char *name, const void *p, size_t n, str
 		unlinkat(dirfd, tmp, 0);
 		return err_set(e, -r, "write %s", name);
 	}
-	fsync(dirfd);
+	if (how & STATE_SYNC_DIR)
+		fsync(dirfd);
+	return 0;
+}
+
+int state_write_atomic(int dirfd, const char *name, const void *p, size_t n, struct err *e)
+{
+	return state_replace(dirfd, name, p, n, STATE_SYNC | STATE_SYNC_DIR, e);
+}
+
+int state_write_new(int dirfd, const char *name, const void *p, size_t n, int how, struct err *e)
+{
+	int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return err_set(e, errno, "create %s", name);
+	int r = write_all(fd, p, n);
+	if (!r && (how & STATE_SYNC) && fsync(fd))
+		r = -errno;
+	if (close(fd) && !r)
+		r = -errno;
+	if (r) {
+		unlinkat(dirfd, name, 0);
+		return err_set(e, -r, "write %s", name);
+	}
+	if (how & STATE_SYNC_DIR)
+		fsync(dirfd);
 	return 0;
 }
 

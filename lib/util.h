@@ -50,6 +50,20 @@ ssize_t read_full(int fd, void *p, size_t n);
 /* Read a whole file (at most max bytes; -EFBIG past it) relative to dirfd, NUL-terminated. */
 int read_file_at(int dirfd, const char *path, size_t max, struct buf *out);
 
+/* Directory entries without opendir's heap DIR (a 2 KiB+ malloc is an mmap/munmap pair in musl):
+ * getdents64 into a buffer of the caller's (>= 512 bytes); "." and ".." skipped. NULL at the end or on error
+ * (errno set then). The fd stays the caller's. */
+struct dir_it {
+	int fd, pos, len, size;
+	char *buf;	/* the caller's, 8-aligned: char b[N] __attribute__((aligned(8))) */
+};
+struct dirent;
+static inline void dir_it_init(struct dir_it *it, int fd, char *buf, int size)
+{
+	*it = (struct dir_it){ .fd = fd, .size = size, .buf = buf };
+}
+struct dirent *dir_it_next(struct dir_it *it);
+
 /* cleanup attributes */
 void cleanup_freep(void *p);
 void cleanup_closep(int *fd);

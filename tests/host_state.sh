@@ -39,13 +39,20 @@ host_state() {
 	ls -A "$MYDOCKER_ROOT/locks" 2>/dev/null | grep '^ctr-' | sed 's/^/lock: /'
 	ls -A "$MYDOCKER_ROOT/images/tmp" 2>/dev/null | sed 's/^/staging: /'
 }
-# every record parses, and none that ps calls Up has a dead PID 1; prints the problems
+# every state file parses (records, networks, image configs, repositories), and none that ps calls Up has a dead PID 1; prints the problems
 state_truth() {
-	for d in "$MYDOCKER_ROOT"/containers/*/; do
-		[ -f "$d/config.json" ] || continue
-		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$d/config.json" 2>/dev/null ||
-			echo "unparsable: $d"
-	done
+	python3 - "$MYDOCKER_ROOT" <<'PY'
+import glob, json, sys
+r = sys.argv[1]
+for f in (glob.glob(r + "/containers/*/config.json") + glob.glob(r + "/networks/*.json") +
+          glob.glob(r + "/images/configs/*.json") + glob.glob(r + "/images/repositories.json")):
+    try:
+        json.load(open(f))
+    except FileNotFoundError:
+        pass	# removed meanwhile
+    except Exception as e:
+        print("unparsable: %s: %s" % (f, e))
+PY
 	"$MD" ps -a --no-trunc 2>&1 | awk 'NR>1' | while read -r line; do
 		id=${line%% *}
 		case $line in

@@ -72,6 +72,11 @@ imp("file-over-symlink", [sym("s", target + "/victim"), f("s", b"mdpwn overwritt
 imp("devices", [ent("mem", tarfile.CHRTYPE, devmajor=1, devminor=1),
                 ent("sda", tarfile.BLKTYPE, devmajor=8, devminor=0),
                 ent(up + rel + "/mdpwn_dev", tarfile.CHRTYPE, devmajor=1, devminor=3)])
+# devices an image ships: contained in the layer, and unusable from a container (device cgroup)
+dmaj, dmin = (int(x) for x in os.environ.get("HOSTILE_DISK", "8:0").split(":"))
+imp("devices-only", [d("bin"), ent("mem", tarfile.CHRTYPE, devmajor=1, devminor=1),
+                     ent("kmsg", tarfile.CHRTYPE, devmajor=1, devminor=11),
+                     ent("disk", tarfile.BLKTYPE, devmajor=dmaj, devminor=dmin)])
 imp("fifo", [ent("p", tarfile.FIFOTYPE), ent(target + "/mdpwn_fifo", tarfile.FIFOTYPE)])
 imp("pax-long-dotdot", [f("x/" * 60 + up + rel + "/mdpwn_pax")], tarfile.PAX_FORMAT)
 imp("pax-long-link", [sym("l" * 150, target), f("l" * 150 + "/mdpwn_paxlink")], tarfile.PAX_FORMAT)

@@ -31,6 +31,12 @@ testing "exec gets the same caps" "'$MD' exec box cat /proc/self/status | $CAPS"
 	"CapInh: 0000000000000000\nCapPrm: $DEF\nCapEff: $DEF\nCapBnd: $DEF\nCapAmb: 0000000000000000\nNoNewPrivs: 0\n"
 testing "exec cannot read the host's mydocker through /proc/PID/exe" \
 	"'$MD' exec box sh -c 'for p in /proc/[0-9]*; do cat \$p/exe >/dev/null 2>&1 && readlink \$p/exe; done' | grep mydocker | wc -l" "0\n"
+# a container process watching for exec's helper while it still runs the host's binary
+"$MD" run -d --name spy busybox sh -c 'while :; do for p in /proc/[0-9]*; do l=$(readlink $p/exe 2>/dev/null)
+	case "$l" in *mydocker*|*memfd*) head -c 1 $p/exe >/dev/null 2>&1 && echo "$l" >> /tmp/hits;; esac; done; done' >/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do "$MD" exec spy true; done
+testing "no /proc/PID/exe of mydocker readable during exec (CVE-2019-5736)" "'$MD' exec spy cat /tmp/hits 2>/dev/null | wc -l" "0\n"
+"$MD" rm -f spy >/dev/null 2>&1
 HOSTEFF=$(grep CapEff /proc/self/status | tr -s '\t' ' ')
 testing "--privileged keeps the caller's capabilities" "$MD run --rm --privileged busybox grep CapEff /proc/1/status | tr -s '\t' ' '" "$HOSTEFF\n"
 

@@ -8,7 +8,12 @@ S=$T/sentinel
 H=$T/hostile
 mkdir -p "$S"
 echo victim > "$S/victim"
-python3 "$TOP/tests/hostile_gen.py" "$H" "$S" || { _fail "generate hostile archives"; exit 1; }
+DISK=""
+for b in /sys/block/*; do	# the host's first real disk, for an image that ships its device node
+	case $(basename "$b") in loop*|ram*|zram*) continue ;; esac
+	DISK=$(cat "$b/dev"); break
+done
+HOSTILE_DISK=${DISK:-8:0} python3 "$TOP/tests/hostile_gen.py" "$H" "$S" || { _fail "generate hostile archives"; exit 1; }
 IMG=$MYDOCKER_ROOT/images
 
 sentinel_ok() {	# the target holds only the untouched victim, with one link
@@ -76,7 +81,20 @@ bad = [(p, a) for p in glob.glob('$LAYERS/*/diff/xd') for a in os.listxattr(p, f
        if a.startswith(('trusted.overlay.', 'security.'))]
 sys.exit(1 if bad else print(bad) or 0)"
 check "setuid bits within the layer only" sh -c "! find '$S' -perm -4000 | grep -q ."
-# the store still works after all that
+# device nodes shipped in an image are there, but a container cannot use them
 import_busybox
+mkdir -p "$T/bb" && tar -C "$T/bb" -xf "$TOP/rootfs/busybox.tar" 2>/dev/null && cp "$H/i-devices-only.tar" "$T/dev.tar" &&
+	python3 - "$T/dev.tar" "$T/bb" <<'PY'
+import sys, tarfile
+with tarfile.open(sys.argv[1], "a") as t:
+    t.add(sys.argv[2], arcname=".")
+PY
+if "$MD" import -q "$T/dev.tar" devimg:1 >/dev/null 2>&1; then
+	testing "device nodes from an image unusable in a container (${DISK:-8:0}, 1:1, 1:11)" \
+		"'$MD' run --rm devimg:1 sh -c 'for d in /disk /mem /kmsg; do head -c 16 \$d 2>/dev/null | wc -c; done'" "0\n0\n0\n"
+else
+	skip "device nodes from an image unusable" "could not build the image"
+fi
+# the store still works after all that
 testing "a normal import and run still work" "'$MD' run --rm busybox echo ok" "ok\n"
 check "no staging leftovers at the end" sh -c "[ \"\$(ls -A '$IMG/tmp')\" = '' ]"

@@ -117,6 +117,14 @@ TEST(resources)
 	oci_free(&s);
 	CHECK(load("{" NS ",\"cgroupsPath\":\"system.slice:cri:x\"}", "", &s, &e) == -EINVAL);
 	oci_free(&s);
+	CHECK(load("{" NS ",\"cgroupsPath\":\"/a/../b\"}", "", &s, &e) == -EINVAL);
+	oci_free(&s);
+	/* "/ID" alone: under mydocker/, as the containers of run */
+	CHECK(load("{" NS ",\"cgroupsPath\":\"/x1\"}", "", &s, &e) == 0);
+	CHECK_STR(s.cgpath, "mydocker/x1");
+	oci_free(&s);
+	CHECK_STR(oci_cg("kubepods/pod1/ctr1"), "ctr1");
+	cg_set_parent(NULL);
 }
 
 TEST(refusals)
