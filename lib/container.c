@@ -446,6 +446,15 @@ static int read_record(int cfd, const char *id, struct buf *b)
 	return r;
 }
 
+/* The buffer records are read into, kept for the process's life (single-threaded callers; ps
+ * reads hundreds of records and a freed 1-2 KiB buffer each is an mmap/munmap pair in musl). */
+static struct buf *record_buf(void)
+{
+	static struct buf b;
+	b.len = 0;
+	return &b;
+}
+
 /* ROOT/containers for reading records, reused for a second (ps reads hundreds; a long-lived
  * monitor must not keep a directory that was replaced meanwhile). */
 static int containers_fd(void)
@@ -470,21 +479,20 @@ static int containers_fd(void)
 
 int ctr_load(const char *id, struct container *c, struct err *e)
 {
-	struct buf b = { 0 };
+	struct buf *b = record_buf();
 	memset(c, 0, sizeof(*c));
 	if (!valid_id(id))
 		return eset(e, EINVAL, "invalid container id \"%.80s\"", id);
 	int cfd = containers_fd();
-	int r = cfd < 0 ? cfd : read_record(cfd, id, &b);
+	int r = cfd < 0 ? cfd : read_record(cfd, id, b);
 	if (r == -EFBIG)
 		r = eset(e, EFBIG, "%s/config.json: larger than %u bytes", id, MAX_STATE_FILE);
 	else if (r)
 		r = err_set(e, -r, "read %s/config.json", id);
-	else if (!(r = ctr_from_json(b.p, b.len, c, e)) && strcmp(c->id, id)) {
+	else if (!(r = ctr_from_json(b->p, b->len, c, e)) && strcmp(c->id, id)) {
 		ctr_free(c);
 		r = eset(e, EINVAL, "config.json: Id does not match its directory %s", id);
 	}
-	buf_free(&b);
 	return r;
 }
 
@@ -635,21 +643,20 @@ int ctr_list(char ***ids, struct err *e)
 }
 
 /* Does the record of id carry this name? Cheap text filter first, then a real parse. */
-static int has_name(const char *id, const char *name)
+int ctr_has_name(const char *id, const char *name)
 {
 	struct container c;
 	char pat[NAME_MAX_LEN + 8];
-	struct buf b = { 0 };
+	struct buf *b = record_buf();
 	int hit = 0, cfd = containers_fd();
 	if (cfd < 0)
 		return 0;
 	snprintf(pat, sizeof(pat), "\"%s\"", name);
-	if (!read_record(cfd, id, &b) && strstr(b.p, pat) &&
-	    !ctr_from_json(b.p, b.len, &c, NULL)) {
+	if (!read_record(cfd, id, b) && strstr(b->p, pat) &&
+	    !ctr_from_json(b->p, b->len, &c, NULL)) {
 		hit = !strcmp(c.name, name);
 		ctr_free(&c);
 	}
-	buf_free(&b);
 	return hit;
 }
 
@@ -668,7 +675,7 @@ int ctr_lookup(const char *ref, char *id_out, struct err *e)
 		if (!strcmp(*p, ref))
 			found = *p;
 	for (char **p = ids; *p && !found; p++)	/* 2. exact name (docker's order) */
-		if (has_name(*p, ref))
+		if (ctr_has_name(*p, ref))
 			found = *p;
 	int many = 0;
 	for (char **p = ids; *p && !found && hex; p++) {	/* 3. unique id prefix */

@@ -71,6 +71,8 @@ int ctr_lock(const char *id, struct err *e);
 
 /* Resolve a full ID, unique ID prefix or name to the full ID. -ENOENT unknown, -EEXIST ambiguous prefix. */
 int ctr_lookup(const char *ref, char *id_out, struct err *e);
+/* Does the record of id carry this name? (a text filter first: no parse for most records) */
+int ctr_has_name(const char *id, const char *name);
 /* All container IDs (malloc'd vector, NULL-terminated). */
 int ctr_list(char ***ids, struct err *e);
 

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -665,33 +667,118 @@ static int write_import_config(const char *diff_id, char *id_out, struct err *e)
 	return r;
 }
 
+/* Hashing beside extraction: SHA-256 costs as much CPU as unpacking, so a second thread hashes
+ * while this one writes files. Each read the tar reader makes is copied into a free slot of a
+ * small ring and handed over; the hasher takes the slots in order, so the digest is that of every
+ * byte of the file in order. Without a thread (pthread_create failed) it hashes inline. */
+static void sem_take(sem_t *s)
+{
+	while (sem_wait(s) && errno == EINTR)
+		;
+}
+
+static void *hashq_run(void *arg)
+{
+	struct hashq *q = arg;
+	for (;;) {
+		sem_take(&q->full);
+		size_t n = q->len[q->tail];
+		if (!n)
+			return NULL;
+		sha256_update(&q->h, q->buf + (size_t)q->tail * HQ_SLOT, n);
+		q->tail = (q->tail + 1) % HQ_SLOTS;
+		sem_post(&q->free);
+	}
+}
+
+void hashq_start(struct hashq *q)
+{
+	sha256_init(&q->h);
+	q->head = q->tail = 0;
+	q->threaded = 0;
+	if (!(q->buf = malloc((size_t)HQ_SLOTS * HQ_SLOT)))
+		return;
+	sem_init(&q->free, 0, HQ_SLOTS);
+	sem_init(&q->full, 0, 0);
+	q->threaded = !pthread_create(&q->t, NULL, hashq_run, q);
+	if (!q->threaded) {
+		free(q->buf);
+		q->buf = NULL;
+	}
+}
+
+void hashq_add(struct hashq *q, const void *p, size_t n)
+{
+	if (!q->threaded) {
+		sha256_update(&q->h, p, n);
+		return;
+	}
+	while (n) {
+		size_t k = n < HQ_SLOT ? n : HQ_SLOT;
+		sem_take(&q->free);
+		memcpy(q->buf + (size_t)q->head * HQ_SLOT, p, k);
+		q->len[q->head] = k;
+		q->head = (q->head + 1) % HQ_SLOTS;
+		sem_post(&q->full);
+		p = (const char *)p + k;
+		n -= k;
+	}
+}
+
+/* Always called, also on errors: the thread is joined before the ring goes. */
+void hashq_end(struct hashq *q, unsigned char sum[32])
+{
+	if (q->threaded) {
+		sem_take(&q->free);
+		q->len[q->head] = 0;
+		sem_post(&q->full);
+		pthread_join(q->t, NULL);
+		sem_destroy(&q->free);
+		sem_destroy(&q->full);
+		free(q->buf);
+		q->buf = NULL;
+		q->threaded = 0;
+	}
+	sha256_final(&q->h, sum);
+}
+
+/* a tar_src: fdsrc_read (counting, progress) and then the bytes to the hasher */
+ssize_t hashq_read(void *ctx, void *p, size_t n)
+{
+	struct hashq *q = ctx;
+	ssize_t r = fdsrc_read(q->fs, p, n);
+	if (r > 0)
+		hashq_add(q, p, r);
+	return r;
+}
+
 /* Unpack the tarball into stage/L/diff while hashing every byte of it. */
 static int unpack_hashed(int fd, struct stage *st, int progress, unsigned char sum[32], uint64_t *size,
 			 struct err *e)
 {
-	struct sha256 h;
-	struct fdsrc fs = { .fd = fd, .h = &h, .what = progress ? "importing" : NULL };
-	struct tar_src src = { fdsrc_read, &fs };
+	struct fdsrc fs = { .fd = fd, .what = progress ? "importing" : NULL };
+	struct hashq q = { .fs = &fs };
+	struct tar_src src = { hashq_read, &q };
 	char drain[65536];
 	ssize_t n;
 
-	sha256_init(&h);
 	if (mkdirat(st->fd, "L", 0700) || mkdirat(st->fd, "L/diff", 0755))
 		return err_set(e, errno, "create layer directory");
-	int dfd = openat(st->fd, "L/diff", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+	int dfd = openat(st->fd, "L/diff", O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW);
 	if (dfd < 0)
 		return err_set(e, errno, "open layer directory");
+	hashq_start(&q);
 	int r = tar_extract(&src, dfd, getuid() == 0 ? TAR_X_OWNER : 0, e);
 	close(dfd);
+	/* The digest covers the whole file, including any padding after the end-of-archive marker. */
+	while (!r && (n = hashq_read(&q, drain, sizeof(drain))) > 0)
+		;
+	if (!r && n < 0)
+		r = err_set(e, (int)-n, "read");
+	hashq_end(&q, sum);
 	if (r)
 		return r;
-	/* The digest covers the whole file, including any padding after the end-of-archive marker. */
-	while ((n = fdsrc_read(&fs, drain, sizeof(drain))) > 0)
-		;
-	if (n < 0)
-		return err_set(e, (int)-n, "read");
 	fdsrc_done(&fs);
-	sha256_final(&h, sum);
 	*size = fs.n;
 	return 0;
 }

@@ -3,6 +3,8 @@
 #ifndef MYDOCKER_IMGSTORE_H
 #define MYDOCKER_IMGSTORE_H
 
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdint.h>
 #include "digest.h"
 #include "image.h"
@@ -54,6 +56,25 @@ struct fdsrc {
 ssize_t fdsrc_read(void *ctx, void *p, size_t n);
 void fdsrc_progress(struct fdsrc *s);
 void fdsrc_done(struct fdsrc *s);
+
+/* A second thread hashing what a tar_src reads (image.c): hashq_read reads fs (fs->h: NULL) and
+ * queues a copy of the bytes; hashq_end (always call it once started) joins and gives the digest. */
+#define HQ_SLOTS 4
+#define HQ_SLOT (128 << 10)	/* tar reads 128 KiB at a time: one slot per read */
+struct hashq {
+	struct sha256 h;
+	sem_t free, full;	/* slots the reader may fill / the hasher may consume */
+	unsigned head, tail;	/* next slot to fill (reader) / to hash (hasher) */
+	size_t len[HQ_SLOTS];	/* 0: end of stream */
+	char *buf;
+	pthread_t t;
+	int threaded;
+	struct fdsrc *fs;
+};
+void hashq_start(struct hashq *q);
+void hashq_add(struct hashq *q, const void *p, size_t n);
+void hashq_end(struct hashq *q, unsigned char sum[32]);
+ssize_t hashq_read(void *ctx, void *p, size_t n);
 
 /* layer.c: unpack one layer blob (plain tar or gzip; zstd refused) read from src into dirfd/name
  * (created; NULL: only hash it), as an overlay-ready diff. The uncompressed stream's SHA-256 is

@@ -103,16 +103,17 @@ static struct ent *find(struct load *L, const char *name)
 /* Pass 1. */
 static int spool(struct load *L, int fd, const struct image_opts *o, unsigned char sum[32])
 {
-	struct sha256 h;
-	struct fdsrc fs = { .fd = fd, .h = &h, .what = o->progress ? "reading archive" : NULL };
-	struct tar_src src = { fdsrc_read, &fs };
+	/* the whole stream's hash (for the signature) in a second thread, each blob's here */
+	struct fdsrc fs = { .fd = fd, .what = o->progress ? "reading archive" : NULL };
+	struct hashq q = { .fs = &fs };
+	struct tar_src src = { hashq_read, &q };
 	struct tar_reader *tr = tar_reader_new(&src);
 	struct tar_entry te;
 	char io[65536];
 	int r;
 	if (!tr)
 		return err_set(L->e, ENOMEM, "archive");
-	sha256_init(&h);
+	hashq_start(&q);
 	while ((r = tar_next(tr, &te, L->e)) == 1) {
 		int reg = te.type == '0' || te.type == '7', lnk = te.type == '1' || te.type == '2';
 		char *name = norm_path("", 0, te.path);
@@ -159,15 +160,15 @@ static int spool(struct load *L, int fd, const struct image_opts *o, unsigned ch
 		}
 	}
 	tar_reader_free(tr);
+	ssize_t n = 0;
+	while (r >= 0 && (n = hashq_read(&q, io, sizeof(io))) > 0)	/* the signature covers every byte */
+		;
+	hashq_end(&q, sum);
 	if (r < 0)
 		return err_wrap(L->e, "archive");
-	ssize_t n;
-	while ((n = fdsrc_read(&fs, io, sizeof(io))) > 0)	/* the signature covers every byte */
-		;
 	if (n < 0)
 		return err_set(L->e, (int)-n, "read archive");
 	fdsrc_done(&fs);
-	sha256_final(&h, sum);
 	return 0;
 }
 

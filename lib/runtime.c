@@ -70,13 +70,8 @@ static int name_taken(const char *name)
 	int hit = 0;
 	if (ctr_list(&ids, NULL))
 		return 0;
-	for (char **p = ids; *p && !hit; p++) {
-		struct container t;
-		if (!ctr_load(*p, &t, NULL)) {
-			hit = !strcmp(t.name, name);
-			ctr_free(&t);
-		}
-	}
+	for (char **p = ids; *p && !hit; p++)
+		hit = ctr_has_name(*p, name);
 	strv_free(ids);
 	return hit;
 }
