@@ -37,6 +37,11 @@ static void check_contained(void)
 	closedir(d);
 }
 
+static void cleanup(void)
+{
+	rm_rf_at(AT_FDCWD, scratch);
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
 	struct mem m = { data, size, 0 };
@@ -46,6 +51,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		strcpy(scratch, "/tmp/fuzz-tar.XXXXXX");
 		if (!mkdtemp(scratch))
 			abort();
+		atexit(cleanup);	/* libFuzzer exits through exit() at the end of a run */
 	}
 	int sfd = open(scratch, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	mkdirat(sfd, "dest", 0755);
