@@ -16,6 +16,7 @@
 #include "json.h"
 #include "pty.h"
 #include "runtime.h"
+#include "secure.h"
 
 const char exec_usage[] =
 	"Usage: mydocker exec [OPTIONS] CONTAINER COMMAND [ARG...]\n\n"
@@ -162,6 +163,8 @@ int exec_main(int argc, char **argv)
 		die_err(125, &e);
 	p.cgfds = cgfds;
 	p.sec = &c;	/* the container's capabilities, no-new-privileges */
+	/* seccomp as the container's PID 1 has it (--security-opt seccomp=unconfined is not stored) */
+	c.seccomp_unconfined = ctr_alive(&c) && sec_seccomp_mode(c.pid) == 0;
 	p.rootfd = enter(&c, argv[optind], o.env, &env);
 	p.env = env;
 	int sigfd = sig_forward_fd(&old);

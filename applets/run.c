@@ -45,7 +45,8 @@ const char run_usage[] =
 	"      --pids-limit N     maximum number of processes (-1: unlimited)\n"
 	"      --privileged       all capabilities and devices, no masked paths\n"
 	"      --cap-add CAP, --cap-drop CAP   change docker's default capabilities (ALL for all)\n"
-	"      --security-opt no-new-privileges   the command cannot gain privileges (setuid, file caps)\n\n"
+	"      --security-opt no-new-privileges   the command cannot gain privileges (setuid, file caps)\n"
+	"      --security-opt seccomp=unconfined  no default seccomp filter\n\n"
 	"Exit status: the command's, 125 if mydocker failed, 126 if the command cannot be invoked,\n"
 	"127 if it is not found.\n";
 
@@ -167,10 +168,14 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'A': strv_push(&c->cap_add, xstrdup(optarg)); break;
 		case 'D': strv_push(&c->cap_drop, xstrdup(optarg)); break;
 		case 'S':
-			if (strcmp(optarg, "no-new-privileges") && strcmp(optarg, "no-new-privileges:true") &&
-			    strcmp(optarg, "no-new-privileges=true"))
-				die(125, "invalid --security-opt \"%s\": only no-new-privileges is supported", optarg);
-			c->no_new_privs = 1;
+			if (!strcmp(optarg, "seccomp=unconfined") || !strcmp(optarg, "seccomp:unconfined"))
+				c->seccomp_unconfined = 1;
+			else if (strcmp(optarg, "no-new-privileges") && strcmp(optarg, "no-new-privileges:true") &&
+				 strcmp(optarg, "no-new-privileges=true"))
+				die(125, "invalid --security-opt \"%s\": only no-new-privileges and "
+				    "seccomp=unconfined are supported", optarg);
+			else
+				c->no_new_privs = 1;
 			break;
 		case 'd': c->detach = 1; break;
 		case 'i': c->interactive = 1; break;

@@ -75,6 +75,7 @@ static void jw_limits(struct jw *w, const struct container *c)
 	jw_key(w, "CapAdd"), jw_strv(w, c->cap_add);
 	jw_key(w, "CapDrop"), jw_strv(w, c->cap_drop);
 	jw_kbool(w, "NoNewPrivileges", c->no_new_privs);
+	jw_kbool(w, "SeccompUnconfined", c->seccomp_unconfined);
 }
 
 int ctr_to_json(const struct container *c, struct buf *out)
@@ -295,7 +296,8 @@ static int get_limits(const struct json *o, struct container *c, struct err *e)
 	    get_cpuset(o, "CpusetCpus", l->cpuset_cpus, sizeof(l->cpuset_cpus), e) ||
 	    get_cpuset(o, "CpusetMems", l->cpuset_mems, sizeof(l->cpuset_mems), e) ||
 	    get_strv(o, "CapAdd", &c->cap_add, e) || get_strv(o, "CapDrop", &c->cap_drop, e) ||
-	    get_bool(o, "", "NoNewPrivileges", &c->no_new_privs, e))
+	    get_bool(o, "", "NoNewPrivileges", &c->no_new_privs, e) ||
+	    get_bool(o, "", "SeccompUnconfined", &c->seccomp_unconfined, e))
 		return -e->no;
 	return 0;
 }

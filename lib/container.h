@@ -42,6 +42,8 @@ struct container {
 	struct cg_limits limits;	/* -m, --cpus, ... (Memory, NanoCpus, ... in the JSON) */
 	char **cap_add, **cap_drop;	/* --cap-add/--cap-drop as given (NULL-terminated or NULL) */
 	int no_new_privs;		/* --security-opt no-new-privileges */
+	int seccomp_unconfined;		/* --security-opt seccomp=unconfined (stored for start; exec
+					 * follows the Seccomp: mode of PID 1; OCI mode sets it, no filter) */
 
 	/* runtime */
 	enum ctr_status status;

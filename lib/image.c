@@ -752,33 +752,111 @@ ssize_t hashq_read(void *ctx, void *p, size_t n)
 	return r;
 }
 
+/* Import: this thread reads the file and hashes it (the bytes are still in its cache after read,
+ * and the hash is the longest part), a second thread unpacks them, fed through a ring of slots. */
+struct feed {
+	sem_t free, full;
+	unsigned head, tail;	/* next slot to fill (reader) / to unpack (unpacker) */
+	size_t len[HQ_SLOTS], off;	/* len 0: end of the file; off: unpacker's place in its slot */
+	int have, eof, dfd, flags, r, failed;
+	char *buf;
+	struct err e;
+};
+
+static ssize_t feed_read(void *ctx, void *p, size_t n)
+{
+	struct feed *f = ctx;
+	if (f->eof)
+		return 0;
+	if (!f->have) {
+		sem_take(&f->full);
+		f->have = 1;
+		f->off = 0;
+	}
+	size_t len = f->len[f->tail], k = len - f->off < n ? len - f->off : n;
+	if (!len) {	/* the reader is done: its slots are no longer needed */
+		f->eof = 1;
+		return 0;
+	}
+	memcpy(p, f->buf + (size_t)f->tail * HQ_SLOT + f->off, k);
+	if ((f->off += k) == len) {
+		f->have = 0;
+		f->tail = (f->tail + 1) % HQ_SLOTS;
+		sem_post(&f->free);
+	}
+	return k;
+}
+
+static void *feed_unpack(void *arg)
+{
+	struct feed *f = arg;
+	struct tar_src src = { feed_read, f };
+	char b[512];
+	if ((f->r = tar_extract(&src, f->dfd, f->flags, &f->e)))
+		__atomic_store_n(&f->failed, 1, __ATOMIC_RELEASE);
+	while (feed_read(f, b, sizeof(b)) > 0)	/* the reader goes on to the end of the file */
+		;
+	return NULL;
+}
+
 /* Unpack the tarball into stage/L/diff while hashing every byte of it. */
 static int unpack_hashed(int fd, struct stage *st, int progress, unsigned char sum[32], uint64_t *size,
 			 struct err *e)
 {
-	struct fdsrc fs = { .fd = fd, .what = progress ? "importing" : NULL };
-	struct hashq q = { .fs = &fs };
-	struct tar_src src = { hashq_read, &q };
+	struct sha256 h;
+	struct fdsrc fs = { .fd = fd, .h = &h, .what = progress ? "importing" : NULL };
+	struct tar_src src = { fdsrc_read, &fs };
+	struct feed f = { .flags = getuid() == 0 ? TAR_X_OWNER : 0 };
+	pthread_t t;
 	char drain[65536];
-	ssize_t n;
+	ssize_t n = 0;
+	int r;
 
+	sha256_init(&h);
 	if (mkdirat(st->fd, "L", 0700) || mkdirat(st->fd, "L/diff", 0755))
 		return err_set(e, errno, "create layer directory");
-	int dfd = openat(st->fd, "L/diff", O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW);
-	if (dfd < 0)
+	f.dfd = openat(st->fd, "L/diff", O_RDONLY | O_CLOEXEC | O_DIRECTORY | O_NOFOLLOW);
+	if (f.dfd < 0)
 		return err_set(e, errno, "open layer directory");
-	hashq_start(&q);
-	int r = tar_extract(&src, dfd, getuid() == 0 ? TAR_X_OWNER : 0, e);
-	close(dfd);
-	/* The digest covers the whole file, including any padding after the end-of-archive marker. */
-	while (!r && (n = hashq_read(&q, drain, sizeof(drain))) > 0)
-		;
+	f.buf = malloc((size_t)HQ_SLOTS * HQ_SLOT);
+	sem_init(&f.free, 0, HQ_SLOTS);
+	sem_init(&f.full, 0, 0);
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setstacksize(&at, 1 << 20);	/* extraction's path buffers; only used pages count */
+	if (f.buf && !pthread_create(&t, &at, feed_unpack, &f)) {
+		for (;;) {
+			sem_take(&f.free);
+			int stop = __atomic_load_n(&f.failed, __ATOMIC_ACQUIRE);
+			n = stop ? 0 : fdsrc_read(&fs, f.buf + (size_t)f.head * HQ_SLOT, HQ_SLOT);
+			f.len[f.head] = n > 0 ? (size_t)n : 0;
+			f.head = (f.head + 1) % HQ_SLOTS;
+			sem_post(&f.full);
+			if (n <= 0)
+				break;
+		}
+		pthread_join(t, NULL);
+		if (n < 0)	/* a read error, not the unpacker's unexpected end, is the cause */
+			r = err_set(e, (int)-n, "read");
+		else if ((r = f.r))
+			*e = f.e;
+	} else {	/* no thread: unpack and hash here */
+		r = tar_extract(&src, f.dfd, f.flags, e);
+		/* The digest covers the whole file, including any padding after the end-of-archive marker. */
+		while (!r && (n = fdsrc_read(&fs, drain, sizeof(drain))) > 0)
+			;
+	}
+	pthread_attr_destroy(&at);
+	sem_destroy(&f.free);
+	sem_destroy(&f.full);
+	free(f.buf);
+	close(f.dfd);
 	if (!r && n < 0)
 		r = err_set(e, (int)-n, "read");
-	hashq_end(&q, sum);
 	if (r)
 		return r;
 	fdsrc_done(&fs);
+	sha256_final(&h, sum);
 	*size = fs.n;
 	return 0;
 }

@@ -238,7 +238,8 @@ static char *drop_all[] = { "ALL", NULL };
 static void oci_become(struct oci_proc *op, int sock, int rootfd, int waitfd, int *cgfds, int ncg)
 {
 	char user[32];
-	struct container sec = { .cap_add = op->caps, .cap_drop = drop_all, .no_new_privs = op->nnp };
+	struct container sec = { .cap_add = op->caps, .cap_drop = drop_all, .no_new_privs = op->nnp,
+				 .seccomp_unconfined = 1 /* seccomp in config.json is refused */ };
 	snprintf(user, sizeof(user), "%u:%u", (unsigned)op->uid, (unsigned)op->gid);
 	struct proc p = { .argv = op->args, .env = op->env ? op->env : drop_all + 1, .cwd = op->cwd,
 			  .user = user, .tty = op->terminal, .console = op->terminal && rootfd < 0, .mkcwd = 1,

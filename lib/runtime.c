@@ -437,6 +437,11 @@ void proc_start(struct proc *p)
 		ctl_fail(p->sock, 125, &e);
 	if (sec_caps_bound(caps, &e))
 		ctl_fail(p->sock, 125, &e);
+	/* docker's default seccomp denylist, the last thing that needs CAP_SYS_ADMIN (no mount etc.
+	 * after it); mount, unshare, ... stay allowed if CAP_SYS_ADMIN is kept, as in docker */
+	if (p->sec && !p->sec->privileged && !p->sec->seccomp_unconfined &&
+	    sec_seccomp(caps >> 21 /* CAP_SYS_ADMIN */ & 1, &e))
+		ctl_fail(p->sock, 125, &e);
 	if (setgroups(p->ngroups, p->groups) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
 		err_set(&e, errno, "set user %u:%u", (unsigned)uid, (unsigned)gid), ctl_fail(p->sock, 126, &e);
 	umask(022);

@@ -1,6 +1,10 @@
-/* secure: capabilities, no_new_privs, masked/read-only paths, cwd check (see secure.h). */
+/* secure: capabilities, no_new_privs, masked/read-only paths, cwd check, seccomp (see secure.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -11,7 +15,10 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <linux/audit.h>
 #include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include "secure.h"
 
 static const char *const cap_names[] = {
@@ -180,4 +187,99 @@ int sec_cwd_check(struct err *e)
 void sec_nodump(void)
 {
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+}
+
+#if defined(__x86_64__)
+#define SEC_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SEC_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "seccomp: unknown architecture"
+#endif
+#define NR(x) SYS_##x,
+static const int deny_always[] = {
+	NR(keyctl) NR(add_key) NR(request_key) NR(kexec_load) NR(kexec_file_load) NR(open_by_handle_at)
+	NR(name_to_handle_at) NR(bpf) NR(perf_event_open) NR(userfaultfd) NR(acct) NR(swapon)
+	NR(swapoff) NR(reboot) NR(init_module) NR(finit_module) NR(delete_module) NR(settimeofday)
+	NR(clock_settime) NR(clock_adjtime) NR(adjtimex) NR(lookup_dcookie) NR(quotactl) NR(nfsservctl)
+#ifdef SYS_iopl
+	NR(iopl) NR(ioperm)
+#endif
+#ifdef SYS_uselib
+	NR(uselib) NR(sysfs) NR(ustat) NR(create_module) NR(get_kernel_syms) NR(query_module)
+	NR(_sysctl)
+#endif
+#ifdef SYS_vm86
+	NR(vm86) NR(vm86old)
+#endif
+};
+/* docker allows these with CAP_SYS_ADMIN only */
+static const int deny_sysadmin[] = {
+	NR(mount) NR(umount2) NR(pivot_root) NR(unshare)
+#ifdef SYS_fsopen
+	NR(fsopen) NR(fsconfig) NR(fsmount) NR(fspick) NR(open_tree) NR(move_mount)
+#endif
+#ifdef SYS_mount_setattr
+	NR(mount_setattr)
+#endif
+};
+#undef NR
+
+#define SC_ERR(no) (SECCOMP_RET_ERRNO | (no))
+#define OP(c, k, t, f) do { if (n >= max) return -ENOSPC; f_[n++] = (struct sock_filter)BPF_JUMP(c, k, t, f); } while (0)
+#define RET(v) OP(BPF_RET | BPF_K, v, 0, 0)
+#define DENY(nr, no) do { OP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(nr), 0, 1); RET(SC_ERR(no)); } while (0)
+
+int sec_seccomp_prog(struct sock_filter *f_, int max, int sysadmin)
+{
+	int n = 0;
+	OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch), 0, 0);
+	OP(BPF_JMP | BPF_JEQ | BPF_K, SEC_ARCH, 1, 0);
+	RET(SECCOMP_RET_KILL_PROCESS);
+	OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr), 0, 0);
+#ifdef __x86_64__
+	OP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1);
+	RET(SECCOMP_RET_KILL_PROCESS);
+#endif
+	for (size_t i = 0; i < ARRAY_SIZE(deny_always); i++)
+		DENY(deny_always[i], EPERM);
+	if (!sysadmin) {
+		for (size_t i = 0; i < ARRAY_SIZE(deny_sysadmin); i++)
+			DENY(deny_sysadmin[i], EPERM);
+		DENY(SYS_clone3, ENOSYS);
+		/* clone's flags are args[0] on both arches; CLONE_NEWUSER is in the low word */
+		OP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, 0, 3);
+		OP(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]), 0, 0);
+		OP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 0, 1);
+		RET(SC_ERR(EPERM));
+	}
+	RET(SECCOMP_RET_ALLOW);
+	return n;
+}
+
+int sec_seccomp(int sysadmin, struct err *e)
+{
+	struct sock_filter f[128];
+	int n = sec_seccomp_prog(f, (int)ARRAY_SIZE(f), sysadmin);
+	struct sock_fprog prog = { (unsigned short)n, f };
+	if (n < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0))
+		return err_set(e, n < 0 ? -n : errno, "install the seccomp filter");
+	return 0;
+}
+
+int sec_seccomp_mode(pid_t pid)
+{
+	char p[64], buf[4096];
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
+	int fd = open(p, O_RDONLY | O_CLOEXEC), mode = -1;
+	ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (r > 0) {
+		buf[r] = 0;
+		char *s = strstr(buf, "\nSeccomp:");
+		if (s)
+			mode = atoi(s + 9);
+	}
+	return mode;
 }

@@ -6,6 +6,7 @@
 #define MYDOCKER_SECURE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 #include "util.h"
 
 /* CHOWN DAC_OVERRIDE FOWNER FSETID KILL SETGID SETUID SETPCAP NET_BIND_SERVICE NET_RAW SYS_CHROOT
@@ -37,5 +38,19 @@ int sec_cwd_check(struct err *e);
 /* Not dumpable: container processes cannot open /proc/PID/exe (the host's mydocker, CVE-2019-5736)
  * or ptrace us while mydocker code runs in the container's PID namespace. Reset by execve. */
 void sec_nodump(void);
+
+/* Docker-like default seccomp denylist (classic BPF, SECCOMP_MODE_FILTER): a foreign arch (i386,
+ * x32 on x86_64; AArch32 on arm64) kills the process; keyctl, add_key, request_key, bpf,
+ * perf_event_open, userfaultfd, kexec, modules, reboot, swap, clock/time setting, iopl/ioperm,
+ * open_by_handle_at, acct, quotactl, ... fail with EPERM. Without CAP_SYS_ADMIN in the kept caps
+ * (sysadmin 0) also mount, umount2, pivot_root, the new mount API, unshare and clone with
+ * CLONE_NEWUSER (EPERM), clone3 (ENOSYS: libc falls back to clone). Needs no_new_privs or
+ * CAP_SYS_ADMIN: install it before the user switch. sec_seccomp_prog fills f (max entries) and
+ * returns the instruction count (-ENOSPC if it does not fit). */
+struct sock_filter;
+int sec_seccomp_prog(struct sock_filter *f, int max, int sysadmin);
+int sec_seccomp(int sysadmin, struct err *e);
+/* The Seccomp: mode of pid (0 none, 2 filter; -1 unknown): exec follows the container's PID 1. */
+int sec_seccomp_mode(pid_t pid);
 
 #endif

@@ -30,13 +30,10 @@ if [ $CAPS = 1 ]; then
 	testing "mount denied" "'$MD' run --rm busybox sh -c 'mkdir -p /m; mount -t tmpfs none /m 2>/dev/null && echo mounted || echo denied'" "denied\n"
 	testing "remount of / denied" "'$MD' run --rm busybox sh -c 'mount -o remount,rw /proc/sys 2>/dev/null && echo remounted || echo denied'" "denied\n"
 	testing "unshare of a mount namespace denied" "'$MD' run --rm busybox sh -c 'unshare -m true 2>/dev/null && echo unshared || echo denied'" "denied\n"
-	# a new user namespace gives back every capability inside it (docker's seccomp profile refuses it)
-	SECCOMP=$(R 'grep ^Seccomp: /proc/1/status' | awk '{print $2}')
-	if [ "${SECCOMP:-0}" = 0 ]; then
-		skip "unshare of a user namespace denied" "no seccomp filter yet (Seccomp: ${SECCOMP:-?} in the container): unshare -U -r succeeds -- MUST PASS ONCE SECCOMP LANDS"
-	else
-		testing "unshare of a user namespace denied" "'$MD' run --rm busybox sh -c 'unshare -U -r -m true 2>/dev/null && echo unshared || echo denied'" "denied\n"
-	fi
+	# a new user namespace gives back every capability inside it (the seccomp filter refuses it)
+	testing "seccomp filter on PID 1" "'$MD' run --rm busybox grep ^Seccomp: /proc/1/status | tr -d '\t '" "Seccomp:2\n"
+	testing "unshare of a user namespace denied" "'$MD' run --rm busybox sh -c 'unshare -U -r -m true 2>/dev/null && echo unshared || echo denied'" "denied\n"
+	testing "unshare -U alone denied" "'$MD' run --rm busybox sh -c 'unshare -U true 2>/dev/null && echo unshared || echo denied'" "denied\n"
 	testing "mounting a cgroup hierarchy denied" "'$MD' run --rm busybox sh -c 'mkdir -p /c; mount -t cgroup -o memory cg /c 2>/dev/null && echo mounted || echo denied; mount -t cgroup2 cg /c 2>/dev/null && echo mounted || echo denied'" "denied\ndenied\n"
 fi
 # syscalls busybox has no client for: a static probe, bind-mounted in
@@ -47,14 +44,12 @@ if [ -n "$CC" ] && "$CC" -static -O1 -o "$T/probe/probe" "$TOP/tests/escape_prob
 	if [ $CAPS = 1 ]; then
 		check "open_by_handle_at denied (CVE-2014-9357 shocker: no CAP_DAC_READ_SEARCH)" grep -q '^open_by_handle_at denied' "$T/probe.out"
 	fi
-	SECCOMP=$(R 'grep ^Seccomp: /proc/1/status' | awk '{print $2}')
 	for sc in keyctl add_key unshare_user; do
-		if [ "${SECCOMP:-0}" = 0 ]; then
-			skip "$sc denied" "no seccomp filter yet: $(grep "^$sc " "$T/probe.out") -- MUST PASS ONCE SECCOMP LANDS"
-		else
-			check "$sc denied" grep -q "^$sc denied" "$T/probe.out"
-		fi
+		check "$sc denied ($(grep "^$sc " "$T/probe.out"))" grep -q "^$sc denied" "$T/probe.out"
 	done
+	# with the filter off, only the capabilities are left: keyctl goes through
+	"$MD" run --rm --security-opt seccomp=unconfined -v "$T/probe:/p:ro" busybox /p/probe > "$T/probe0.out" 2>&1
+	check "seccomp=unconfined: keyctl allowed" grep -q "^keyctl allowed" "$T/probe0.out"
 else
 	skip "keyctl, add_key, open_by_handle_at, unshare(CLONE_NEWUSER) denied" "no C compiler for tests/escape_probe.c"
 fi

@@ -40,6 +40,28 @@ testing "no /proc/PID/exe of mydocker readable during exec (CVE-2019-5736)" "'$M
 HOSTEFF=$(grep CapEff /proc/self/status | tr -s '\t' ' ')
 testing "--privileged keeps the caller's capabilities" "$MD run --rm --privileged busybox grep CapEff /proc/1/status | tr -s '\t' ' '" "$HOSTEFF\n"
 
+# ---- seccomp: docker-like default denylist ----
+SC="grep ^Seccomp: /proc/1/status | tr -d '\t '"
+testing "default: seccomp filter on PID 1" "$R $SC" "Seccomp:2\n"
+testing "--privileged: no seccomp filter" "$MD run --rm --privileged busybox $SC" "Seccomp:0\n"
+testing "--security-opt seccomp=unconfined: no filter" "$MD run --rm --security-opt seccomp=unconfined busybox $SC" "Seccomp:0\n"
+testing "seccomp=unconfined is kept across start" \
+	"$MD run --name unconf --security-opt seccomp=unconfined busybox $SC; $MD start -a unconf | tr -d '\t '; $MD rm -f unconf >/dev/null" "Seccomp:0\nSeccomp:0\n"
+testing "seccomp=unconfined: only the caps are left (unshare -U allowed)" \
+	"$MD run --rm --security-opt seccomp=unconfined busybox sh -c 'unshare -U true 2>/dev/null && echo ok || echo denied'" "ok\n"
+testing "busybox works under the filter" \
+	"$R sh -c 'ps >/dev/null && cat /etc/passwd >/dev/null && sleep 0 && mkdir /d && chown 1:1 /d && stat -c %u /d && date >/dev/null && id -u'" "1\n0\n"
+testing "unshare -U refused" "$R sh -c 'unshare -U true 2>/dev/null && echo unshared || echo denied'" "denied\n"
+testing "-u 1000: the filter is on too" "$MD run --rm -u 1000 busybox $SC" "Seccomp:2\n"
+testing "--cap-add SYS_ADMIN: filter on, mount allowed (as docker)" \
+	"$MD run --rm --cap-add SYS_ADMIN busybox sh -c 'grep ^Seccomp: /proc/1/status | tr -d \"\\t \"; mkdir /m && mount -t tmpfs x /m && echo mounted'" "Seccomp:2\nmounted\n"
+"$MD" run -d --name sc0 --security-opt seccomp=unconfined busybox sleep 1000 >/dev/null
+"$MD" run -d --name scp --privileged busybox sleep 1000 >/dev/null
+testing "exec: filtered like PID 1" "'$MD' exec box sh -c 'grep ^Seccomp: /proc/self/status | tr -d \"\\t \"; unshare -U true 2>/dev/null || echo denied'" "Seccomp:2\ndenied\n"
+testing "exec into a seccomp=unconfined container: no filter" "'$MD' exec sc0 $SC; '$MD' exec sc0 grep ^Seccomp: /proc/self/status | tr -d '\t '" "Seccomp:0\nSeccomp:0\n"
+testing "exec into a --privileged container: no filter" "'$MD' exec scp grep ^Seccomp: /proc/self/status | tr -d '\t '" "Seccomp:0\n"
+"$MD" rm -f sc0 scp >/dev/null 2>&1
+
 # ---- masked and read-only paths ----
 testing "masked files read empty" "$R sh -c 'cat /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug 2>/dev/null | wc -c'" "0\n"
 testing "masked files are the null device" "$R stat -c '%t:%T' /proc/keys /proc/timer_list" "1:3\n1:3\n"
