@@ -703,9 +703,10 @@ void ctr_finish(const struct container *c, int code, int remove)
 		if (t.status == CTR_RUNNING && t.pid == c->pid) {
 			t.status = CTR_EXITED;
 			t.exit_code = code;
-			/* OOMKilled as docker reports it: the kernel's OOM killer struck inside its cgroup */
+			/* OOMKilled as docker reports it: the kernel's OOM killer struck inside its cgroup (not
+			 * read for a record about to be removed) */
 			struct cg_stats cs;
-			t.oom_killed = !cg_stats(c->id, &cs, &e) && cs.oom_kills > 0;
+			t.oom_killed = !remove && !cg_stats(c->id, &cs, &e) && cs.oom_kills > 0;
 			t.finished = now_ns();
 			t.pid = 0;
 			t.pid_start = 0;
