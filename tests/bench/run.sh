@@ -75,12 +75,12 @@ cleanup() {
 	grep -q " $R/imp " /proc/mounts && umount "$R/imp"
 	grep -o " ${R}[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
 	# cgroups that appeared during the run: crun's/runc's (named $TAG-*) and floor's are removed;
-	# others named *mydocker* are only reported (another session may be using this machine)
+	# others named *mydocker* are only reported (someone else may be using this machine)
 	cg_snapshot > "$R/cg.after"
 	comm -13 "$R/cg.before" "$R/cg.after" | sort -r | grep -E "/($TAG|floor-)" | while read -r d; do rmdir "$d"; done
 	left=$(comm -13 "$R/cg.before" "$R/cg.after" | grep -i '/mydocker.*/' | while read -r d; do
 		[ -f "$d/cgroup.procs" ] && [ ! -s "$d/cgroup.procs" ] && echo "$d"; done)
-	[ -n "$left" ] && echo "bench: empty cgroups appeared under mydocker/ during the run (leaked by mydocker, ours or another session's): $(echo $left | cut -c1-400)" >&2
+	[ -n "$left" ] && echo "bench: empty cgroups appeared under mydocker/ during the run (leaked by mydocker, ours or someone else's): $(echo $left | cut -c1-400)" >&2
 	if grep -q " $R" /proc/mounts; then
 		echo "bench: mounts left under $R, not deleting it" >&2
 	else
