@@ -80,6 +80,7 @@ units-asan: $(addprefix $(B)/asan/,$(UNITS))
 # Everything: unit tests (static, sanitized, arm64 under qemu-user), behaviour tests on real
 # containers, and the lifecycle on real amd64 and arm64 kernels (MYDOCKER_VM=0 leaves those out).
 test: $(BIN) units units-asan rootfs/busybox.tar
+	config/deps.sh test
 	$(MAKE) ARCH=arm64 all units
 	tests/run.sh
 

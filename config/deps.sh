@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install the Debian packages the build needs, when they are missing.
-# usage: config/deps.sh [ARCH]   (x86_64 by default; arm64 adds the cross tool chain)
+# usage: config/deps.sh [ARCH|test]   (x86_64 by default; arm64 adds the cross tool chain;
+#        test: what `make test` uses besides the build: peers, image tools, qemu for the VM tests)
 # Only Debian's own mirror is used; a deb-src entry is added when absent so
 # that `apt-get source bearssl` works.
 set -eu
@@ -15,6 +16,13 @@ done
 if [ "$ARCH" = arm64 ] || [ "$ARCH" = aarch64 ]; then
 	dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64
 	for p in gcc-aarch64-linux-gnu musl-dev:arm64 linux-libc-dev-arm64-cross qemu-user-static; do
+		have "$p" || need="$need $p"
+	done
+fi
+
+if [ "$ARCH" = test ]; then
+	for p in nftables iproute2 skopeo umoci containerd crun openssl gzip python3 util-linux \
+		 qemu-system-x86 qemu-system-arm cpio kmod; do
 		have "$p" || need="$need $p"
 	done
 fi

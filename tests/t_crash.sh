@@ -19,7 +19,7 @@ if has net && command -v ip >/dev/null 2>&1; then
 	at_exit "'$MD' net rm ${NETP}n; '$MD' net rm ${NETP}c"
 	"$MD" net create --subnet "$SUB" "${NETP}n" >/dev/null 2>&1 && NET=${NETP}n
 fi
-[ -n "$NET" ] || skip "crash: containers on a bridge network" "net applet or ip missing, or net create failed"
+[ -n "$NET" ] || _fail "crash: net create of a bridge network for the containers"
 has load && has save && "$MD" save -o "$T/saved.tar" busybox >/dev/null 2>&1 || rm -f "$T/saved.tar"
 at_exit "pkill -9 -f '^sleep $MARK'"
 BASE=$(host_state)

@@ -156,7 +156,7 @@ if "$MD" run -d --name c2 bb2:v1 sh -c 'echo live > /y; sleep 60' >/dev/null 2>&
 	testing "commit of a running container" "'$MD' commit c2 live:1 >/dev/null && '$MD' run --rm live:1 sh -c 'read l < /y; echo \$l'" "live\n"
 	"$MD" rm -f c2 >/dev/null 2>&1
 else
-	skip "commit of a running container" "run -d failed"
+	_fail "commit of a running container: run -d"
 fi
 
 # --- signatures ----------------------------------------------------------------------------------
