@@ -66,8 +66,8 @@ $(B)/asan/lib/%.o: lib/%.c lib/*.h config/*.h | $(BSSL)/.ok
 
 $(B)/asan/libbearssl.a: $(BSSL)/.ok
 	@mkdir -p $(B)/asan/bssl
-	for f in $(BSSL_SRC); do cc -O1 -g -no-pie -fsanitize=address,undefined -I$(BSSL)/inc -I$(BSSL)/src \
-	  -c $$f -o $(B)/asan/bssl/$$(basename $$f .c).o || exit 1; done
+	@for f in $(BSSL_SRC); do echo $$f; done | xargs -P$$(nproc) -I{} sh -c \
+	  'cc -O1 -g -fsanitize=address,undefined -I$(BSSL)/inc -I$(BSSL)/src -c {} -o $(B)/asan/bssl/$$(basename {} .c).o'
 	rm -f $@ && ar rcs $@ $(B)/asan/bssl/*.o
 
 $(B)/asan/%: tests/unit/%.c tests/unit/unit.h $(ASANOBJ) $(B)/asan/libbearssl.a
