@@ -5,10 +5,10 @@
 # pass/fail gate).
 #
 # usage: tests/bench/run.sh [--smoke] [--clean]
-#   BENCH_N=20         timed runs per figure (BENCH_QUICK=1: 3; --smoke: 1, no big-tarball rows)
+#   BENCH_N=20         timed runs per figure (BENCH_QUICK=1: 3; --smoke: 1, no big-tarball or containerd rows)
 #   BENCH_N_IMPORT=N   runs of the import row (default BENCH_N; each run writes ~165 MB)
 #   BENCH_ROWS="1 3"   only these rows (1 run, 2 --net, 3 exec, 4 RSS, 5 size, 6 import, 7 big image,
-#                      8 ps); default all
+#                      8 ps, 9 ctr run via containerd); default all
 #   BENCH_OUT=FILE     also write the machine description and the table to FILE
 #   --clean            remove the cache in /var/tmp/mydocker-bench (big tarball, a state root with
 #                      the big image, one with 500 stopped containers)
@@ -51,7 +51,7 @@ MDFAIL=0
 sz() { [ -f "$1" ] && stat -L -c %s "$1"; }
 note() { echo "$*" >> "$NOTES"; }
 say() { echo "bench: $*" >&2; }
-want() { for w; do case " ${BENCH_ROWS:-1 2 3 4 5 6 7 8} " in *" $w "*) return 0;; esac; done; return 1; }
+want() { for w; do case " ${BENCH_ROWS:-1 2 3 4 5 6 7 8 9} " in *" $w "*) return 0;; esac; done; return 1; }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 fs=$(findmnt -n -o FSTYPE -T /var/tmp 2>/dev/null || stat -f -c %T /var/tmp)
@@ -71,6 +71,14 @@ cleanup() {
 	if command -v crun >/dev/null 2>&1; then
 		crun kill "$TAG-crun-exec" KILL >/dev/null 2>&1; sleep 0.1
 		crun delete -f "$TAG-crun-exec" >/dev/null 2>&1
+	fi
+	if [ -n "${CDPID:-}" ]; then	# containerd of row 9: its tasks, containers, shims, then itself
+		for t in $($CTR task ls -q 2>/dev/null); do $CTR task rm -f "$t" >/dev/null 2>&1; done
+		for c in $($CTR container ls -q 2>/dev/null); do $CTR container rm "$c" >/dev/null 2>&1; done
+		kill "$CDPID" 2>/dev/null; wait "$CDPID" 2>/dev/null
+		for p in /proc/[0-9]*; do	# shims of our namespace that outlived their task
+			{ tr '\0' ' ' < "$p/cmdline"; } 2>/dev/null | grep -q "containerd-shim.* -namespace $TAG " && kill -9 "${p#/proc/}"
+		done
 	fi
 	grep -q " $R/imp " /proc/mounts && umount "$R/imp"
 	grep -o " ${R}[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
@@ -243,7 +251,7 @@ CRUN_G="" RUNC_G=""
 
 # 1. run --rm true vs floor, crun, runc; 2. with a bridge network
 if want 1 2; then
-say "1/8 run --rm true vs floor, crun, runc (N=$N)"
+say "1/9 run --rm true vs floor, crun, runc (N=$N)"
 MD_G="" NET_G="" TMPFS_G=""
 [ $MDOK = 1 ] && MD_G="-- md $MD run --rm busybox true"
 # diagnostic: the same with the state root on tmpfs (what the disk costs: fsync, ext4 dirs)
@@ -276,7 +284,7 @@ elif [ $MDOK = 1 ] && "$MD" run -d --name "$TAG-exec" busybox sleep 1000000 >"$R
 elif [ $MDOK = 1 ]; then EXWHY="run -d fails"; note "mydocker run -d fails: $(head -n 1 "$R/err")"; fi
 [ $MDOK = 1 ] || EXWHY=$MDWHY
 if want 3; then
-say "3/8 exec true vs crun exec"
+say "3/9 exec true vs crun exec"
 if [ $HAVE_CRUN = 1 ] && crun run -d -b "$R/crun-sleep" "$TAG-crun-exec" </dev/null >"$R/err" 2>&1; then
 	CX_G="-- crunexec crun exec $TAG-crun-exec true"
 fi
@@ -290,7 +298,7 @@ fi
 
 # 4. peak RSS (VmHWM) of every process, followed with ptrace; max over a few runs
 if want 4; then
-say "4/8 peak RSS"
+say "4/9 peak RSS"
 RN=3; [ $SMOKE = 1 ] && RN=1
 rss() {	# rss NAME CMD...: traced runs; $R/rss.NAME gets the union of their reports
 	: > "$R/rss.$1"; nm=$1; shift
@@ -356,7 +364,7 @@ fi
 
 # 5. binary size
 if want 5; then
-say "5/8 binary size"
+say "5/9 binary size"
 if [ -x "$MD" ]; then
 	s=$(sz "$MD"); k=$(( (s + 1023) / 1024 ))
 	ref="crun $(( $(sz "$(command -v crun 2>/dev/null)" 2>/dev/null || echo 0) / 1024 )) KiB + libs, busybox $(( $(sz "$R/rootfs/bin/busybox") / 1024 )) KiB"
@@ -371,7 +379,7 @@ fi
 
 # 6. import throughput vs tar -xf then sha256sum, fresh directories, same filesystem
 if [ $SMOKE = 0 ] && want 6; then
-	say "6/8 import of $(($(sz "$BIG") / 1000000)) MB vs tar -xf + sha256sum (N=$NI)"
+	say "6/9 import of $(($(sz "$BIG") / 1000000)) MB vs tar -xf + sha256sum (N=$NI)"
 	MI_G=""
 	[ $MDIMP = 1 ] && MI_G="-- +post=sync mdimport $MD --root $R/imp/md{i} import $BIG big"
 	# shellcheck disable=SC2086
@@ -385,7 +393,7 @@ fi
 
 # 7. run latency: 2 MB busybox image vs the ~165 MB image
 if [ $SMOKE = 0 ] && want 7; then
-	say "7/8 run with a 2 MB vs a $(($(sz "$BIG") / 1000000)) MB image"
+	say "7/9 run with a 2 MB vs a $(($(sz "$BIG") / 1000000)) MB image"
 	# a state root with both images on the real disk, made once and cached (removing a 165 MB
 	# layer costs ~10 s of rm on this ext4); re-imported when this mydocker cannot use it
 	R7=$W/img7 OK7=0
@@ -410,7 +418,7 @@ fi
 
 # 8. ps -a with 500 stopped containers (state root made once and cached)
 if [ $SMOKE = 0 ] && want 8; then
-	say "8/8 ps -a with 500 stopped containers"
+	say "8/9 ps -a with 500 stopped containers"
 	P=$W/ps500
 	if [ $MDOK = 1 ]; then
 		cnt=$("$MD" --root "$P" ps -a -q 2>/dev/null | wc -l)
@@ -433,6 +441,76 @@ if [ $SMOKE = 0 ] && want 8; then
 		m=$(get ps500 2)
 		row 8 "ps -a, $cnt stopped containers vs none" "$(cell ps500)" "$(cell ps0)" "$(ratio ps500 ps0)" "<= 50 ms" "$(verdict "$(awk -v m="${m:-0}" 'BEGIN { print m / 1000 }')" "<=" 50)"
 	else row 8 "ps -a, 500 stopped containers" "n/a ($MDWHY)" "" "-" "<= 50 ms" ""; fi
+fi
+
+# 9. ctr run --rm through containerd: mydocker's runc applet vs crun as --runc-binary
+if [ $SMOKE = 0 ] && want 9; then
+	say "9/9 ctr run --rm through containerd, mydocker-runc vs crun (N=$N)"
+	if ! command -v containerd >/dev/null 2>&1 || ! command -v ctr >/dev/null 2>&1 ||
+	   ! command -v containerd-shim-runc-v2 >/dev/null 2>&1 || ! command -v crun >/dev/null 2>&1; then
+		say "installing containerd and crun from Debian"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd crun >/dev/null 2>&1 || {
+			apt-get update -qq >/dev/null 2>&1
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq containerd crun >/dev/null 2>&1; }
+	fi
+	WHY9=
+	if ! command -v containerd >/dev/null 2>&1 || ! command -v ctr >/dev/null 2>&1 ||
+	   ! command -v containerd-shim-runc-v2 >/dev/null 2>&1; then WHY9="containerd not installable"
+	elif ! command -v crun >/dev/null 2>&1; then WHY9="crun not installable"
+	elif [ $MDOK = 0 ]; then WHY9=$MDWHY; fi
+	if [ -z "$WHY9" ]; then
+		# the private copy of ./mydocker, called as mydocker-runc (its OCI runtime mode)
+		ln -sf mydocker "$R/bin/mydocker-runc"
+		CD=$R/cd; mkdir -p "$CD"
+		cat > "$CD/config.toml" <<EOF
+version = 2
+root = "$CD/root"
+state = "$CD/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.snapshotter.v1.btrfs",
+  "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.aufs",
+  "io.containerd.snapshotter.v1.devmapper", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "$CD/sock"
+[ttrpc]
+  address = "$CD/sock.ttrpc"
+[debug]
+  address = ""
+EOF
+		containerd --config "$CD/config.toml" >"$CD/log" 2>&1 &
+		CDPID=$!
+		CTR="timeout 60 ctr -a $CD/sock -n $TAG"
+		i=0; while [ $i -lt 100 ] && ! $CTR version >/dev/null 2>&1; do i=$((i + 1)); sleep 0.1; done
+		$CTR version >/dev/null 2>&1 || WHY9="containerd does not start: $(tail -n 1 "$CD/log" | cut -c1-80)"
+	fi
+	if [ -z "$WHY9" ]; then
+		# the busybox image as a docker-save archive: manifest.json + config + layer.tar
+		A=$R/archive; mkdir -p "$A" && cp "$BBTAR" "$A/layer.tar"
+		DIFF=$(sha256sum "$A/layer.tar" | cut -d' ' -f1)
+		printf '{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]}}' "$DIFF" > "$A/config.json"
+		printf '[{"Config":"config.json","RepoTags":["docker.io/library/busybox:latest"],"Layers":["layer.tar"]}]' > "$A/manifest.json"
+		(cd "$A" && tar -cf "$R/busybox-save.tar" manifest.json config.json layer.tar)
+		IMG9=docker.io/library/busybox:latest
+		$CTR images import "$R/busybox-save.tar" >"$R/err" 2>&1 ||
+			WHY9="ctr images import fails: $(head -n 1 "$R/err" | cut -c1-80)"
+	fi
+	if [ -z "$WHY9" ]; then
+		MDRUNC=$R/bin/mydocker-runc CRUNB=$(command -v crun)
+		HAVE_CRUN9=0
+		$CTR run --runc-binary "$CRUNB" --rm $IMG9 "$TAG-cprobe" true >"$R/err" 2>&1 </dev/null && HAVE_CRUN9=1 ||
+			note "ctr row: crun side fails: $(head -n 1 "$R/err")"
+		CC_G=""; [ $HAVE_CRUN9 = 1 ] && CC_G="-- ctrcrun $CTR run --runc-binary $CRUNB --rm $IMG9 $TAG-c{i} true"
+		# shellcheck disable=SC2086
+		tm -- ctrmd $CTR run --runc-binary $MDRUNC --rm $IMG9 $TAG-m{i} true $CC_G
+		failed_md ctrmd
+		B9=$(cell ctrcrun); [ $HAVE_CRUN9 = 1 ] || B9="skipped (see notes)"
+		r9=$(ratio ctrmd ctrcrun)
+		row 9 "ctr run --rm true: mydocker-runc vs crun" "$(cell ctrmd)" "$B9" "$r9" "<= 1.0x" "$(verdict "$r9" "<=" 1.0)"
+		note "ctr row: containerd $(containerd --version 2>/dev/null | awk '{print $3}') on a private socket, overlayfs snapshotter under /var/tmp ($fs), private root/state; ctr run --runc-binary, container ids new each run"
+	else
+		say "skipping the ctr row: $WHY9"
+		note "ctr row skipped: $WHY9"
+		row 9 "ctr run --rm true: mydocker-runc vs crun" "n/a ($WHY9)" "" "-" "<= 1.0x" ""
+	fi
 fi
 
 # ---- the table ------------------------------------------------------------------------------
