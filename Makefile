@@ -12,8 +12,10 @@ UNITS    := $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 
 ifeq ($(ARCH),x86_64)
 BIN := mydocker
+BIN_RUN := ./mydocker
 else
 BIN := $(B)/mydocker
+BIN_RUN := qemu-aarch64-static $(B)/mydocker
 endif
 
 all: $(BIN)
@@ -95,8 +97,7 @@ soak: $(BIN) rootfs/busybox.tar
 install: $(BIN)
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/mydocker
-	$(DESTDIR)$(BINDIR)/mydocker --install $(DESTDIR)$(BINDIR) 2>/dev/null || \
-	  for a in $$(./$(BIN) --list); do ln -sfn mydocker $(DESTDIR)$(BINDIR)/mydocker-$$a; done
+	for a in $$($(BIN_RUN) --list); do ln -sfn mydocker $(DESTDIR)$(BINDIR)/mydocker-$$a; done
 
 # The default image: rootfs/busybox.tar, imported as busybox.
 image: rootfs/busybox.tar

@@ -91,12 +91,16 @@ static int install_links(const char *dir)
 		*slash = 0;
 		dir = def[0] ? def : "/";
 	}
+	/* beside the binary: relative links, so the directory can be moved or packaged */
+	size_t dl = strlen(dir);
+	const char *target = !strncmp(exe, dir, dl) && exe[dl] == '/' && !strchr(exe + dl + 1, '/') ?
+			     exe + dl + 1 : exe;
 	for (size_t i = 0; i < ARRAY_SIZE(applets); i++) {
 		char link[PATH_MAX], tmp[PATH_MAX];
 		snprintf(link, sizeof(link), "%s/mydocker-%s", dir, applets[i].name);
 		snprintf(tmp, sizeof(tmp), "%s/.mydocker-%s.tmp", dir, applets[i].name);
 		unlink(tmp);
-		if (symlink(exe, tmp) || rename(tmp, link)) {
+		if (symlink(target, tmp) || rename(tmp, link)) {
 			int no = errno;
 			unlink(tmp);
 			die(1, "install %s: %s", link, strerror(no));
