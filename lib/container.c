@@ -132,22 +132,10 @@ int ctr_to_json(const struct container *c, struct buf *out)
 
 /* ---- parse: missing or null -> default; present with the wrong type -> error naming the key ---- */
 
-/* Like err_set, without the ": strerror" tail where the message says it all. */
-static int __attribute__((format(printf, 3, 4))) eset(struct err *e, int no, const char *fmt, ...)
-{
-	va_list ap;
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-		e->no = no;
-	}
-	return -no;
-}
 
 static int bad(struct err *e, const char *pfx, const char *k, const char *what)
 {
-	return eset(e, EINVAL, "config.json: %s%s: %s", pfx, k, what);
+	return err_msg(e, EINVAL, "config.json: %s%s: %s", pfx, k, what);
 }
 
 static int get_str(const struct json *o, const char *pfx, const char *k, char **out, struct err *e)
@@ -318,7 +306,7 @@ static int from_tree(const struct json *o, struct container *c, struct err *e)
 	char *id = NULL, *name = NULL;
 	const struct json *st;
 	if (o->type != JSON_OBJECT)
-		return eset(e, EINVAL, "config.json: not a JSON object");
+		return err_msg(e, EINVAL, "config.json: not a JSON object");
 	if (dup_key(o))
 		return bad(e, "", dup_key(o), "duplicate key");
 	if ((st = json_get(o, "State")) && st->type == JSON_OBJECT && dup_key(st))
@@ -363,7 +351,7 @@ int ctr_from_json(const char *text, size_t len, struct container *c, struct err 
 		e = &ignored;
 	memset(c, 0, sizeof(*c));
 	if (!len)
-		return eset(e, EINVAL, "config.json: empty");
+		return err_msg(e, EINVAL, "config.json: empty");
 	if (json_parse(text, len, &j, e)) {
 		const char *tail = ": Invalid argument";
 		size_t n = e ? strlen(e->msg) : 0, t = strlen(tail);
@@ -394,7 +382,7 @@ int ctr_open_dir(const char *id, struct err *e)
 {
 	char d[4096];
 	if (!valid_id(id))
-		return eset(e, EINVAL, "invalid container id \"%.80s\"", id);
+		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	ctr_dir(id, d, sizeof(d));
 	/* openat, not open: musl's open() adds an fcntl for O_CLOEXEC */
 	int fd = openat(AT_FDCWD, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -484,16 +472,16 @@ int ctr_load(const char *id, struct container *c, struct err *e)
 	struct buf *b = record_buf();
 	memset(c, 0, sizeof(*c));
 	if (!valid_id(id))
-		return eset(e, EINVAL, "invalid container id \"%.80s\"", id);
+		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	int cfd = containers_fd();
 	int r = cfd < 0 ? cfd : read_record(cfd, id, b);
 	if (r == -EFBIG)
-		r = eset(e, EFBIG, "%s/config.json: larger than %u bytes", id, MAX_STATE_FILE);
+		r = err_msg(e, EFBIG, "%s/config.json: larger than %u bytes", id, MAX_STATE_FILE);
 	else if (r)
 		r = err_set(e, -r, "read %s/config.json", id);
 	else if (!(r = ctr_from_json(b->p, b->len, c, e)) && strcmp(c->id, id)) {
 		ctr_free(c);
-		r = eset(e, EINVAL, "config.json: Id does not match its directory %s", id);
+		r = err_msg(e, EINVAL, "config.json: Id does not match its directory %s", id);
 	}
 	return r;
 }
@@ -517,7 +505,7 @@ int ctr_save(const struct container *c, struct err *e)
 static int lock_path(const char *id, char *p, size_t n, struct err *e)
 {
 	if (!valid_id(id))
-		return eset(e, EINVAL, "invalid container id \"%.80s\"", id);
+		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	snprintf(p, n, "ctr-%s", id);
 	return 0;
 }
@@ -668,7 +656,7 @@ int ctr_lookup(const char *ref, char *id_out, struct err *e)
 	char **ids = NULL;
 	int hex = n > 0 && n <= ID_LEN && is_hex(ref, n);
 	if (!hex && !name_valid(ref))
-		return eset(e, EINVAL, "invalid container name or id \"%.80s\"", ref);
+		return err_msg(e, EINVAL, "invalid container name or id \"%.80s\"", ref);
 	int r = ctr_list(&ids, e);
 	if (r)
 		return r;
@@ -688,9 +676,9 @@ int ctr_lookup(const char *ref, char *id_out, struct err *e)
 		found = *p;
 	}
 	if (many)
-		r = eset(e, EEXIST, "multiple containers match \"%s\"", ref);
+		r = err_msg(e, EEXIST, "multiple containers match \"%s\"", ref);
 	else if (!found)
-		r = eset(e, ENOENT, "No such container: %s", ref);
+		r = err_msg(e, ENOENT, "No such container: %s", ref);
 	else
 		memcpy(id_out, found, ID_LEN + 1);
 	strv_free(ids);
@@ -911,7 +899,7 @@ int ctr_remove(const char *id, struct err *e)
 	char d[4096], real[4096];
 	char **m = NULL;
 	if (!valid_id(id))
-		return eset(e, EINVAL, "invalid container id \"%.80s\"", id);
+		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	ctr_dir(id, d, sizeof(d));
 	if (!realpath(d, real))
 		return err_set(e, errno, "%s", d);
@@ -921,7 +909,7 @@ int ctr_remove(const char *id, struct err *e)
 	if (n < 0)
 		return err_set(e, -n, "read /proc/self/mountinfo");
 	if (n > 0) {
-		eset(e, EBUSY, "%s is a mount point: unmount it first (nothing removed)", m[0]);
+		err_msg(e, EBUSY, "%s is a mount point: unmount it first (nothing removed)", m[0]);
 		strv_free(m);
 		return -EBUSY;
 	}

@@ -12,18 +12,6 @@
 #include "ipam.h"
 #include "netlink.h"
 
-/* Like err_set, without the ": strerror" tail where the message says it all. */
-static int __attribute__((format(printf, 3, 4))) efail(struct err *e, int no, const char *fmt, ...)
-{
-	va_list ap;
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-		e->no = no;
-	}
-	return -no;
-}
 
 int ipam_parse_ip(const char *s, uint32_t *ip)
 {
@@ -60,18 +48,18 @@ int ipam_parse_cidr(const char *s, struct cidr *c, struct err *e)
 	const char *slash = strchr(s, '/');
 	long long len;
 	if (!slash || (size_t)(slash - s) >= sizeof(a))
-		return efail(e, EINVAL, "invalid subnet \"%.64s\": want A.B.C.D/N", s);
+		return err_msg(e, EINVAL, "invalid subnet \"%.64s\": want A.B.C.D/N", s);
 	memcpy(a, s, slash - s);
 	a[slash - s] = 0;
 	if (ipam_parse_ip(a, &c->net) || parse_ll(slash + 1, 0, 32, &len))
-		return efail(e, EINVAL, "invalid subnet \"%.64s\": want A.B.C.D/N", s);
+		return err_msg(e, EINVAL, "invalid subnet \"%.64s\": want A.B.C.D/N", s);
 	if (len < 8 || len > 30)
-		return efail(e, EINVAL, "invalid subnet %.64s: prefix length must be 8 to 30", s);
+		return err_msg(e, EINVAL, "invalid subnet %.64s: prefix length must be 8 to 30", s);
 	c->len = len;
 	if (c->net & ~ipam_mask(c->len)) {
 		char n[16];
 		ipam_fmt(c->net & ipam_mask(c->len), n);
-		return efail(e, EINVAL, "invalid subnet %.64s: host bits set (did you mean %s/%d?)", s, n, c->len);
+		return err_msg(e, EINVAL, "invalid subnet %.64s: host bits set (did you mean %s/%d?)", s, n, c->len);
 	}
 	return 0;
 }
@@ -237,5 +225,5 @@ int ipam_check_routes(const struct cidr *c, struct err *e)
 	ipam_fmt_cidr(&rc.hit, b);
 	if (rc.oif)
 		if_indextoname(rc.oif, dev);
-	return efail(e, EEXIST, "subnet %s overlaps host route %s dev %s", a, b, dev);
+	return err_msg(e, EEXIST, "subnet %s overlaps host route %s dev %s", a, b, dev);
 }

@@ -20,18 +20,6 @@
 
 #define LOCK "networks"
 
-/* Like err_set, without the ": strerror" tail where the message says it all. */
-static int __attribute__((format(printf, 3, 4))) efail(struct err *e, int no, const char *fmt, ...)
-{
-	va_list ap;
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-		e->no = no;
-	}
-	return -no;
-}
 
 /* Records --------------------------------------------------------------- */
 
@@ -52,11 +40,11 @@ int network_read(const char *name, struct buf *out, struct err *e)
 {
 	char p[4096];
 	if (!name_valid(name))
-		return efail(e, EINVAL, "invalid network name \"%.80s\"", name);
+		return err_msg(e, EINVAL, "invalid network name \"%.80s\"", name);
 	rec_path(name, p, sizeof(p));
 	int r = read_file_at(AT_FDCWD, p, JSON_MAX_SIZE, out);
 	if (r == -ENOENT)
-		return efail(e, ENOENT, "network %s not found", name);
+		return err_msg(e, ENOENT, "network %s not found", name);
 	return r ? err_set(e, -r, "read %s", p) : 0;
 }
 
@@ -66,13 +54,13 @@ static int ep_parse(const struct json *m, struct endpoint *ep, struct err *e)
 	const struct json *ports = json_get(m, "Ports");
 	char ip[20];
 	if (strlen(m->key) != ID_LEN || !is_hex(m->key, ID_LEN) || !a || strlen(a) >= sizeof(ip))
-		return efail(e, EINVAL, "bad endpoint \"%.80s\"", m->key);
+		return err_msg(e, EINVAL, "bad endpoint \"%.80s\"", m->key);
 	memcpy(ep->ctr, m->key, ID_LEN + 1);
 	snprintf(ip, sizeof(ip), "%s", a);
 	if (strchr(ip, '/'))
 		*strchr(ip, '/') = 0;
 	if (ipam_parse_ip(ip, &ep->ip))
-		return efail(e, EINVAL, "endpoint %.12s: bad address \"%s\"", m->key, a);
+		return err_msg(e, EINVAL, "endpoint %.12s: bad address \"%s\"", m->key, a);
 	snprintf(ep->veth, sizeof(ep->veth), "%s", v ? v : "");
 	if (ports && ports->type == JSON_ARRAY && ports->n) {
 		if (!(ep->ports = calloc(ports->n, sizeof(*ep->ports))))
@@ -91,13 +79,13 @@ static int from_json(const struct json *o, struct network *n, struct err *e)
 		   *br = json_get_str(o, "Bridge"), *cr = json_get_str(o, "Created");
 	const struct json *ctrs = json_get(o, "Containers");
 	if (!name || !name_valid(name) || !sub || !gw || !br || strlen(br) > 15)
-		return efail(e, EINVAL, "missing or bad fields");
+		return err_msg(e, EINVAL, "missing or bad fields");
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	snprintf(n->id, sizeof(n->id), "%s", id ? id : "");
 	snprintf(n->bridge, sizeof(n->bridge), "%s", br);
 	snprintf(n->created, sizeof(n->created), "%s", cr ? cr : "");
 	if (ipam_parse_cidr(sub, &n->subnet, e) || ipam_parse_ip(gw, &n->gw))
-		return efail(e, EINVAL, "bad Subnet or Gateway");
+		return err_msg(e, EINVAL, "bad Subnet or Gateway");
 	if (!ctrs || !ctrs->n)
 		return 0;
 	if (!(n->ep = calloc(ctrs->n, sizeof(*n->ep))))
@@ -280,26 +268,26 @@ static int validate(struct network *nw, const char *driver, const char *subnet, 
 {
 	char a[20], b[20];
 	if (!name_valid(nw->name))
-		return efail(e, EINVAL, "invalid network name \"%.80s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
+		return err_msg(e, EINVAL, "invalid network name \"%.80s\": use [a-zA-Z0-9][a-zA-Z0-9_.-]*",
 			       nw->name);
 	if (!strcmp(nw->name, "none") || !strcmp(nw->name, "host"))
-		return efail(e, EINVAL, "network name %s is reserved", nw->name);
+		return err_msg(e, EINVAL, "network name %s is reserved", nw->name);
 	if (driver && strcmp(driver, "bridge"))
-		return efail(e, EINVAL, "unsupported driver \"%.40s\": only bridge", driver);
+		return err_msg(e, EINVAL, "unsupported driver \"%.40s\": only bridge", driver);
 	if (!subnet)
-		return efail(e, EINVAL, "--subnet is required");
+		return err_msg(e, EINVAL, "--subnet is required");
 	if (ipam_parse_cidr(subnet, &nw->subnet, e))
 		return -e->no;
 	nw->gw = nw->subnet.net + 1;
 	if (gateway && (ipam_parse_ip(gateway, &nw->gw) || !ipam_host(&nw->subnet, nw->gw)))
-		return efail(e, EINVAL, "invalid gateway \"%.40s\": not a host address of %s", gateway, subnet);
+		return err_msg(e, EINVAL, "invalid gateway \"%.40s\": not a host address of %s", gateway, subnet);
 	for (int i = 0; i < nall; i++) {
 		if (!strcmp(all[i].name, nw->name))
-			return efail(e, EEXIST, "network with name %s already exists", nw->name);
+			return err_msg(e, EEXIST, "network with name %s already exists", nw->name);
 		if (ipam_overlap(&all[i].subnet, &nw->subnet)) {
 			ipam_fmt_cidr(&nw->subnet, a);
 			ipam_fmt_cidr(&all[i].subnet, b);
-			return efail(e, EEXIST, "subnet %s overlaps network %s (%s)", a, all[i].name, b);
+			return err_msg(e, EEXIST, "subnet %s overlaps network %s (%s)", a, all[i].name, b);
 		}
 	}
 	return ipam_check_routes(&nw->subnet, e);
@@ -424,7 +412,7 @@ int network_remove(const char *name, struct err *e)
 	if (prune(&nw, rt) && nw.nep)
 		network_save(&nw, STATE_SYNC, NULL);
 	if (nw.nep) {
-		efail(e, EBUSY, "network %s is in use by container %.12s%s", name, nw.ep[0].ctr,
+		err_msg(e, EBUSY, "network %s is in use by container %.12s%s", name, nw.ep[0].ctr,
 			nw.nep > 1 ? " and others" : "");
 		network_free(&nw);
 		return -EBUSY;
@@ -455,14 +443,14 @@ int portmap_parse(const char *s, struct portmap *p, struct err *e)
 	memset(p, 0, sizeof(*p));
 	p->proto = IPPROTO_TCP;
 	if (strlen(s) >= sizeof(t))
-		return efail(e, EINVAL, "invalid port mapping \"%.64s\"", s);
+		return err_msg(e, EINVAL, "invalid port mapping \"%.64s\"", s);
 	strcpy(t, s);
 	if ((proto = strchr(t, '/'))) {
 		*proto++ = 0;
 		if (!strcmp(proto, "udp"))
 			p->proto = IPPROTO_UDP;
 		else if (strcmp(proto, "tcp"))
-			return efail(e, EINVAL, "invalid port mapping \"%s\": protocol must be tcp or udp", s);
+			return err_msg(e, EINVAL, "invalid port mapping \"%s\": protocol must be tcp or udp", s);
 	}
 	for (char *c = t; n < 3; n++) {
 		f[n] = c;
@@ -472,7 +460,7 @@ int portmap_parse(const char *s, struct portmap *p, struct err *e)
 	}
 	if (n == 0 || n == 3 || (n == 2 && ipam_parse_ip(f[0], &p->host_ip)) ||
 	    parse_ll(f[n - 1], 1, 65535, &hp) || parse_ll(f[n], 1, 65535, &cp))
-		return efail(e, EINVAL, "invalid port mapping \"%s\": want [HOSTIP:]HOSTPORT:PORT[/tcp|udp]", s);
+		return err_msg(e, EINVAL, "invalid port mapping \"%s\": want [HOSTIP:]HOSTPORT:PORT[/tcp|udp]", s);
 	p->host_ip = htonl(p->host_ip);
 	p->host_port = hp;
 	p->port = cp;
@@ -519,7 +507,7 @@ static int port_check(const struct portmap *p, const struct network *all, int na
 		for (int k = 0; k < all[i].nep; k++)
 			for (int j = 0; j < all[i].ep[k].nports; j++)
 				if (strcmp(all[i].ep[k].ctr, self) && pm_clash(p, &all[i].ep[k].ports[j]))
-					return efail(e, EADDRINUSE, "host port %u/%s is already mapped by container %.12s",
+					return err_msg(e, EADDRINUSE, "host port %u/%s is already mapped by container %.12s",
 						       p->host_port, p->proto == IPPROTO_UDP ? "udp" : "tcp",
 						       all[i].ep[k].ctr);
 	int one = 1, st = p->proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM;
@@ -528,7 +516,7 @@ static int port_check(const struct portmap *p, const struct network *all, int na
 	cleanup_close int fd = socket(AF_INET, st | SOCK_CLOEXEC, 0);
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno == EADDRINUSE)
-		return efail(e, EADDRINUSE, "host port %s: in use on the host", s);
+		return err_msg(e, EADDRINUSE, "host port %s: in use on the host", s);
 	return 0;
 }
 
@@ -625,7 +613,7 @@ static int reserve(struct nets *s, const char *id, const struct portmap *ports, 
 		r = r ? r : port_check(&ports[i], n, 1, id, e);
 		for (int k = 0; k < i && !r; k++)
 			if (pm_clash(&ports[i], &ports[k]))
-				r = efail(e, EINVAL, "host port %u given twice", ports[i].host_port);
+				r = err_msg(e, EINVAL, "host port %u given twice", ports[i].host_port);
 	}
 	if (r)
 		return r;
@@ -748,7 +736,7 @@ int network_validate(const char *net, char *const *ports, struct err *e)
 		if (portmap_parse(*s, &p, e))
 			return -e->no;
 	if (!network_is_bridge(net))
-		return ports && *ports ? efail(e, EINVAL, "-p needs a bridge network (--net NAME)") : 0;
+		return ports && *ports ? err_msg(e, EINVAL, "-p needs a bridge network (--net NAME)") : 0;
 	int r = network_load(net, &n, e);
 	if (!r)
 		network_free(&n);
@@ -764,7 +752,7 @@ int network_up(struct container *c, pid_t pid, struct err *e)
 		return 0;
 	for (char **s = c->ports; s && *s; s++)
 		if (n == (int)ARRAY_SIZE(p) || portmap_parse(*s, &p[n++], e))
-			return n == (int)ARRAY_SIZE(p) ? efail(e, E2BIG, "too many port mappings") : -e->no;
+			return n == (int)ARRAY_SIZE(p) ? err_msg(e, E2BIG, "too many port mappings") : -e->no;
 	int r = network_attach(c->net, c->id, pid, p, n, ip, e);
 	if (r)
 		return r;

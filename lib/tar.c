@@ -32,23 +32,10 @@ enum { H_NAME = 0, H_MODE = 100, H_UID = 108, H_GID = 116, H_SIZE = 124, H_MTIME
 
 static const unsigned char zero[2 * BLK];
 
-/* err_set without the strerror suffix: for a corrupt archive the message says it all. */
-static int __attribute__((format(printf, 3, 4))) fail(struct err *e, int no, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e) {
-		va_start(ap, fmt);
-		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-		va_end(ap);
-		e->no = no;
-	}
-	return -no;
-}
 
 static int bad(struct err *e, const char *field, unsigned long long at)
 {
-	return fail(e, EINVAL, "corrupt archive: bad %s field in header at byte %llu", field, at);
+	return err_msg(e, EINVAL, "corrupt archive: bad %s field in header at byte %llu", field, at);
 }
 
 static uint64_t pad_of(uint64_t size)
@@ -210,14 +197,14 @@ static int read_block(struct tar_reader *r, struct err *e)
 	if ((n = get(r, r->hdr, BLK)) < 0)
 		return err_set(e, -n, "read archive");
 	if (n < BLK)
-		return fail(e, EIO, "truncated archive: %s at byte %llu", n ? "partial header" : "no end marker", at);
+		return err_msg(e, EIO, "truncated archive: %s at byte %llu", n ? "partial header" : "no end marker", at);
 	if (memcmp(r->hdr, zero, BLK))
-		return sum_ok(r->hdr) ? 1 : fail(e, EINVAL, "corrupt archive: bad header checksum at byte %llu", at);
+		return sum_ok(r->hdr) ? 1 : err_msg(e, EINVAL, "corrupt archive: bad header checksum at byte %llu", at);
 	if ((n = get(r, r->hdr, BLK)) < 0)
 		return err_set(e, -n, "read archive");
 	if (n == 0 || (n == BLK && !memcmp(r->hdr, zero, BLK)))
 		return 0;
-	return fail(e, n < BLK ? EIO : EINVAL, "corrupt archive: lone zero block at byte %llu", at);
+	return err_msg(e, n < BLK ? EIO : EINVAL, "corrupt archive: lone zero block at byte %llu", at);
 }
 
 /* One pax record; unknown keywords are ignored, an empty value unsets. 0, -EINVAL or -ENOMEM. */
@@ -267,12 +254,12 @@ static int pax_parse(struct tar_reader *r, struct pax *p, char *d, size_t n, str
 			len = len * 10 + (d[i] - '0');
 		if (!i || i >= n || d[i] != ' ' || len <= i + 2 || len > n || d[len - 1] != '\n' ||
 		    !(eq = memchr(d + i + 1, '=', len - i - 2)))
-			return fail(e, EINVAL, "corrupt archive: bad pax record in header at byte %llu", at);
+			return err_msg(e, EINVAL, "corrupt archive: bad pax record in header at byte %llu", at);
 		d[len - 1] = *eq = 0;
 		if ((rc = pax_set(p, d + i + 1, eq + 1, d + len - 1 - (eq + 1))) == -ENOMEM)
 			return err_set(e, ENOMEM, "read archive");
 		if (rc)
-			return fail(e, EINVAL, "corrupt archive: bad pax %s in header at byte %llu", d + i + 1, at);
+			return err_msg(e, EINVAL, "corrupt archive: bad pax %s in header at byte %llu", d + i + 1, at);
 	}
 	return 0;
 }
@@ -286,7 +273,7 @@ static int meta(struct tar_reader *r, char t, int64_t size, struct err *e)
 	char *d;
 
 	if (size > (t == 'x' || t == 'g' ? PAX_LIM : NAME_LIM))
-		return fail(e, EINVAL, "corrupt archive: %lld-byte extended header at byte %llu", (long long)size, at);
+		return err_msg(e, EINVAL, "corrupt archive: %lld-byte extended header at byte %llu", (long long)size, at);
 	if (!(d = malloc(size + 1)))
 		return err_set(e, ENOMEM, "read archive");
 	if ((n = get(r, d, size)) == size && (n = get(r, NULL, pad)) == pad)
@@ -294,7 +281,7 @@ static int meta(struct tar_reader *r, char t, int64_t size, struct err *e)
 	else if (n >= 0)
 		n = -EIO;
 	if (n) {
-		rc = n == -EIO ? fail(e, EIO, "truncated archive: extended header at byte %llu", at)
+		rc = n == -EIO ? err_msg(e, EIO, "truncated archive: extended header at byte %llu", at)
 			       : err_set(e, -n, "read archive");
 	} else if (t == 'L' || t == 'K') {
 		d[size] = 0;
@@ -339,15 +326,15 @@ static int entry(struct tar_reader *r, struct tar_entry *ent, struct err *e)
 		return err_set(e, ENOMEM, "read archive");
 	path = r->name[0].p;
 	if (!*path)
-		return fail(e, EINVAL, "corrupt archive: entry without a name at byte %llu", at);
+		return err_msg(e, EINVAL, "corrupt archive: entry without a name at byte %llu", at);
 	if (!t && path[r->name[0].len - 1] == '/')
 		t = '5';	/* pre-POSIX directory */
 	else if (!t || t == '7')
 		t = '0';
 	if (t < '0' || t > '6')
-		return fail(e, EINVAL, "unsupported entry type '%c' for %s", t > ' ' && t < 127 ? t : '?', path);
+		return err_msg(e, EINVAL, "unsupported entry type '%c' for %s", t > ' ' && t < 127 ? t : '?', path);
 	if ((r->x.has | r->g.has) & 1 << K_SPARSE)
-		return fail(e, EINVAL, "unsupported sparse file %s", path);
+		return err_msg(e, EINVAL, "unsupported sparse file %s", path);
 	for (i = 0; i < 4; i++) {	/* size, uid, gid, mtime: pax 'x', pax 'g' (not size), header */
 		bit = 1u << (K_SIZE + i);
 		if (r->x.has & bit)
@@ -378,7 +365,7 @@ static int next(struct tar_reader *r, struct tar_entry *ent, struct err *e)
 
 	if ((size = get(r, NULL, n)) != n)
 		return size < 0 ? err_set(e, -size, "read archive")
-				: fail(e, EIO, "truncated archive: data of %s", r->name[0].p);
+				: err_msg(e, EIO, "truncated archive: data of %s", r->name[0].p);
 	r->left = r->pad = 0;
 	meta_clear(r);
 	while ((rc = read_block(r, e)) > 0) {
@@ -392,7 +379,7 @@ static int next(struct tar_reader *r, struct tar_entry *ent, struct err *e)
 			return rc;
 	}
 	if (!rc && (r->x.has || r->gnu[0] || r->gnu[1]))
-		return fail(e, EINVAL, "corrupt archive: extended header without an entry");
+		return err_msg(e, EINVAL, "corrupt archive: extended header without an entry");
 	return rc;
 }
 
@@ -401,7 +388,7 @@ int tar_next(struct tar_reader *r, struct tar_entry *ent, struct err *e)
 	int rc;
 
 	if (r->state)
-		return r->state < 0 ? fail(e, -r->state, "read archive: failed before") : 0;
+		return r->state < 0 ? err_msg(e, -r->state, "read archive: failed before") : 0;
 	if ((rc = next(r, ent, e)) <= 0)
 		r->state = rc ? rc : 1;
 	return rc;
@@ -596,7 +583,7 @@ static int x_file(struct xctx *x, struct tar_reader *r, int pfd, const char *lea
 	while ((n = peek(r, &p)) > 0 && !(rc = write_all(fd, p, n)))
 		used(r, n);
 	if (n < 0)
-		rc = n == -EIO ? fail(x->e, EIO, "extract %s: truncated archive", ent->path)
+		rc = n == -EIO ? err_msg(x->e, EIO, "extract %s: truncated archive", ent->path)
 			       : err_set(x->e, -n, "extract %s: read archive", ent->path);
 	else if (rc || ((x->flags & TAR_X_OWNER) && fchown(fd, ent->uid, ent->gid) && (rc = -errno)) ||
 		 (fchmod(fd, mode_of(x, ent)) && (rc = -errno)) || (futimens(fd, ts) && (rc = -errno)))
@@ -658,7 +645,7 @@ static int link_target(struct xctx *x, const struct tar_entry *ent, const char *
 	int fd;
 
 	if (normalize(ent->linkpath, &x->lpath) || !*x->lpath.p)
-		return fail(x->e, EINVAL, "extract %s: refusing hard link to %s", ent->path, ent->linkpath);
+		return err_msg(x->e, EINVAL, "extract %s: refusing hard link to %s", ent->path, ent->linkpath);
 	sl = split(x->lpath.p, &tdir, tleaf);
 	fd = parent(x, (char *)tdir, 0, ent->path);
 	if (sl)
@@ -677,7 +664,7 @@ static int x_link(struct xctx *x, int pfd, const char *leaf, int tfd, const char
 	if (fstatat(tfd, tleaf, &ts, AT_SYMLINK_NOFOLLOW))
 		rc = err_set(x->e, errno, "extract %s: link target %s", ent->path, ent->linkpath);
 	else if (S_ISDIR(ts.st_mode))
-		rc = fail(x->e, EPERM, "extract %s: hard link to directory %s", ent->path, ent->linkpath);
+		rc = err_msg(x->e, EPERM, "extract %s: hard link to directory %s", ent->path, ent->linkpath);
 	else if (!fstatat(pfd, leaf, &cur, AT_SYMLINK_NOFOLLOW) && cur.st_dev == ts.st_dev && cur.st_ino == ts.st_ino)
 		rc = 0;	/* already that file */
 	else if ((rc = clear(pfd, leaf)) || linkat(tfd, tleaf, pfd, leaf, 0))
@@ -713,12 +700,12 @@ static int x_entry(struct xctx *x, struct tar_reader *r, const struct tar_entry 
 
 	if ((rc = normalize(ent->path, &x->npath)))
 		return rc == -ENOMEM ? err_set(x->e, ENOMEM, "extract %s", ent->path)
-				     : fail(x->e, EINVAL, "extract %s: refusing a path with '..'", ent->path);
+				     : err_msg(x->e, EINVAL, "extract %s: refusing a path with '..'", ent->path);
 	path = x->npath.p;
 	if (!*path && ent->type != '5')
-		return fail(x->e, EINVAL, "extract %s: refusing to replace the destination", ent->path);
+		return err_msg(x->e, EINVAL, "extract %s: refusing to replace the destination", ent->path);
 	if ((ent->type == '3' || ent->type == '4') && (x->flags & TAR_X_NODEV))
-		return fail(x->e, EPERM, "extract %s: device nodes are not allowed", ent->path);
+		return err_msg(x->e, EPERM, "extract %s: device nodes are not allowed", ent->path);
 	if (ent->type == '1' && (tfd = link_target(x, ent, &tleaf)) < 0)
 		return tfd;
 	sl = split(path, &dir, &leaf);

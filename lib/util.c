@@ -34,6 +34,18 @@ int err_set(struct err *e, int no, const char *fmt, ...)
 	return r;
 }
 
+int err_msg(struct err *e, int no, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		e->no = no;
+	}
+	return -no;
+}
+
 int err_wrap(struct err *e, const char *fmt, ...)
 {
 	if (!e)

@@ -15,6 +15,8 @@ struct err {
 
 /* Fill e (if non-NULL) with "fmt: strerror(no)" (no == 0: just fmt) and return -no (or -1 if no == 0). */
 int err_set(struct err *e, int no, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Like err_set, without the ": strerror" tail, for messages that say it all. Returns -no. */
+int err_msg(struct err *e, int no, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Prefix the existing message: "ctx: old". Returns -e->no. */
 int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
