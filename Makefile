@@ -45,7 +45,7 @@ $(BSSL)/.ok: | $(B)/.deps
 	rm -rf $(BSSL) && tar -C $(SRC) -xf $(SRC)/bearssl_*.orig.tar.* && touch $@
 
 BSSL_SRC = $(foreach d,$(BEARSSL_DIRS),$(wildcard $(BSSL)/src/$(d)/*.c))
-$(B)/libbearssl.a: $(BSSL)/.ok
+$(B)/libbearssl.a: $(BSSL)/.ok config/config.mk
 	@mkdir -p $(B)/bearssl
 	@for f in $(foreach d,$(BEARSSL_DIRS),$(BSSL)/src/$(d)/*.c); do \
 	  echo "$(XCC) $(OPT) -I$(BSSL)/inc -I$(BSSL)/src -c $$f -o $(B)/bearssl/$$(basename $$f .c).o"; \
@@ -66,7 +66,7 @@ $(B)/asan/lib/%.o: lib/%.c lib/*.h config/*.h | $(BSSL)/.ok
 	@mkdir -p $(dir $@)
 	cc $(CSTD) -I$(BSSL)/inc -Ilib -Iconfig $(ASAN) $(WARN) -c -o $@ $<
 
-$(B)/asan/libbearssl.a: $(BSSL)/.ok
+$(B)/asan/libbearssl.a: $(BSSL)/.ok config/config.mk
 	@mkdir -p $(B)/asan/bssl
 	@for f in $(BSSL_SRC); do echo $$f; done | xargs -P$$(nproc) -I{} sh -c \
 	  'cc -O1 -g -fsanitize=address,undefined -I$(BSSL)/inc -I$(BSSL)/src -c {} -o $(B)/asan/bssl/$$(basename {} .c).o'
