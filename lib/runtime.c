@@ -711,10 +711,14 @@ void ctr_finish(const struct container *c, int code, int remove)
 			t.pid = 0;
 			t.pid_start = 0;
 			t.monitor_pid = 0;
+			/* released before the exit is recorded: whoever sees "exited" (stop, ps) finds the
+			 * cgroup, veth, address and port rules already gone */
+			ctr_teardown(&t);
 			if (!remove)
 				ctr_save(&t, &e);
+		} else {
+			ctr_teardown(&t);
 		}
-		ctr_teardown(&t);
 		if (remove && !ctr_remove(c->id, &e))
 			ctr_unlink_lock(c->id);
 		ctr_free(&t);
