@@ -9,6 +9,11 @@ export TOP MD
 RESULTS=$(mktemp /tmp/mdresults.XXXXXX)
 export RESULTS
 trap 'rm -f "$RESULTS"' EXIT
+# Nothing under test reads the terminal: a command put in a background process group by timeout(1)
+# that touches a controlling terminal would be stopped (SIGTTIN/SIGTTOU) and hang the run.
+exec </dev/null
+# one test file that hangs fails alone instead of eating the whole run
+FILE_TIMEOUT=${MYDOCKER_TEST_TIMEOUT:-900}
 
 unit() {	# unit BINARY: its own "N passed, N failed" line counts as N results
 	out=$("$@" 2>&1); rc=$?
@@ -44,9 +49,13 @@ else
 fi
 for t in "$@"; do
 	[ -f "$t" ] || continue
-	sh "$t"
+	timeout -k 10 "$FILE_TIMEOUT" sh "$t"
 	rc=$?
-	[ "$rc" = 0 ] || echo "FAIL $(basename "$t"): exited $rc" >> "$RESULTS"
+	case $rc in
+	0) ;;
+	124|137) echo "FAIL $(basename "$t"): did not finish within $FILE_TIMEOUT s" >> "$RESULTS" ;;
+	*) echo "FAIL $(basename "$t"): exited $rc" >> "$RESULTS" ;;
+	esac
 done
 
 pass=$(grep -c '^PASS' "$RESULTS"); fail=$(grep -c '^FAIL' "$RESULTS"); sk=$(grep -c '^SKIP' "$RESULTS")

@@ -138,7 +138,8 @@ if ! command -v containerd >/dev/null || ! command -v containerd-shim-runc-v2 >/
 	exit 0
 fi
 CD=$T/containerd
-at_exit "rmdir /sys/fs/cgroup/*/mdt$$ /sys/fs/cgroup/mdt$$"	# cgroupsPath /mdt$$/ID: the parent stays
+# cgroupsPath /mdt$$/ID: the parent stays; a runtime's own cleanup of ID may still be under way
+at_exit "for i in \$(seq 30); do rmdir /sys/fs/cgroup/*/mdt$$ /sys/fs/cgroup/mdt$$ 2>/dev/null; ls -d /sys/fs/cgroup/*/mdt$$ /sys/fs/cgroup/mdt$$ >/dev/null 2>&1 || break; sleep 0.1; done"
 mkdir -p "$CD"
 cat > "$CD/config.toml" <<EOF
 version = 2
@@ -157,7 +158,8 @@ EOF
 containerd --config "$CD/config.toml" >"$CD/log" 2>&1 &
 CDPID=$!
 at_exit "kill $CDPID; wait $CDPID"
-CTR="timeout 60 ctr -a $CD/sock -n mdt$$"
+CTRT="ctr -a $CD/sock -n mdt$$"	# under script(1): timeout(1) there would leave it in a background group
+CTR="timeout -k 5 60 $CTRT"
 at_exit 'for t in $($CTR task ls -q); do $CTR task rm -f $t; done'
 for i in $(seq 50); do $CTR version >/dev/null 2>&1 && break; sleep 0.1; done
 
@@ -191,7 +193,7 @@ for rt in mydocker crun; do
 	testing "$rt: read-only rootfs" \
 		"$CTR run --runc-binary $BIN --rm --read-only $IMG $rt-c sh -c 'touch /x 2>/dev/null || echo ro'" "ro\n"
 	$TTY testing "$rt: -t: a tty through the console socket" \
-		"script -qec \"$CTR run --runc-binary $BIN --rm -t $IMG $rt-e tty\" /dev/null </dev/null | grep -o '/dev/pts/[0-9]*'" "/dev/pts/0\n"
+		"timeout -k 5 90 script -qec \"$CTRT run --runc-binary $BIN --rm -t $IMG $rt-e tty\" /dev/null </dev/null | grep -ao '/dev/pts/[0-9]*'" "/dev/pts/0\n"
 	check "$rt: run -d" $CTR run --runc-binary "$BIN" -d --memory-limit 67108864 $IMG $rt-f sleep 300
 	PID=$($CTR task ls | awk -v t=$rt-f '$1 == t {print $2}')
 	CG=$(sed -n 's/^[0-9]*:memory://p' /proc/$PID/cgroup)	# v1, else the unified hierarchy
@@ -200,7 +202,7 @@ for rt in mydocker crun; do
 	testing "$rt: --memory-limit in the cgroup" "cat $MEMF" "67108864\n"
 	testing "$rt: task exec" "$CTR task exec --exec-id x1 $rt-f sh -c 'echo in; cat /proc/1/comm'" "in\nsleep\n"
 	$TTY testing "$rt: task exec -t" \
-		"script -qec \"$CTR task exec -t --exec-id x2 $rt-f tty\" /dev/null </dev/null | grep -o '/dev/pts/[0-9]*'" "/dev/pts/0\n"
+		"timeout -k 5 90 script -qec \"$CTRT task exec -t --exec-id x2 $rt-f tty\" /dev/null </dev/null | grep -ao '/dev/pts/[0-9]*'" "/dev/pts/0\n"
 	testing "$rt: task ps" "$CTR task ps $rt-f | tail -n +2 | wc -l" "1\n"
 	check "$rt: task kill" $CTR task kill -s SIGKILL $rt-f
 	for i in $(seq 50); do $CTR task ls 2>/dev/null | grep "^$rt-f " | grep -q STOPPED && break; sleep 0.1; done

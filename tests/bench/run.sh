@@ -16,6 +16,9 @@
 # Exit status: 0 unless mydocker failed (import or run of busybox, or any measured mydocker command);
 # the targets never change it. --smoke (N=1, ~5 s) is meant for tests/run.sh.
 set -u
+# nothing measured reads the terminal (timeout(1) puts commands in a background group: a read or
+# a mode change there would stop them)
+exec </dev/null
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 MD=${MD:-$TOP/mydocker}
 FLOOR_SRC=${FLOOR_SRC:-$(cd "$TOP/.." && pwd)/shared/bench/floor.c}
