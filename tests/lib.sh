@@ -61,3 +61,16 @@ expect_err() {
 
 need_root() { [ "$(id -u)" = 0 ] || { skip "$TNAME" "needs root"; exit 0; }; }
 import_busybox() { "$MD" import "$TOP/rootfs/busybox.tar" busybox >/dev/null; }
+
+rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
+# pick VAR: a free 10.X.0.0/16 for a test network (no host route under it, not picked before by
+# this test) into VAR; not run in a subshell, so PICKED remembers every pick
+PICKED=""
+pick() {
+	while :; do
+		_x=$((100 + $(rnd) % 150))
+		case " $PICKED " in *" $_x "*) continue ;; esac
+		ip -o route | grep -q "^10\.$_x\." && continue
+		PICKED="$PICKED $_x"; eval "$1=$_x"; return
+	done
+}

@@ -37,7 +37,6 @@ check "leftovers of killed commands are invisible to ps -a" sh -c "[ -z \"\$('$M
 testing "the next create sweeps them" "ls -A '$C' | wc -l; ls '$MYDOCKER_ROOT/locks' | grep -c '^ctr-' || :" "0\n0\n"
 ids_seen
 
-rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
 pick_id() {	# a random container id of ours, in state $1 (running|any)
 	if [ "$1" = running ]; then "$MD" ps -q --no-trunc 2>/dev/null; else "$MD" ps -aq --no-trunc 2>/dev/null; fi |
 		awk -v r="$(rnd)" '{a[NR]=$0} END{if (NR) print a[r % NR + 1]}'

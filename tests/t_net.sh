@@ -7,19 +7,8 @@ command -v ip >/dev/null 2>&1 || { skip "$TNAME" "needs ip (iproute2) to look at
 HAVE_NFT=1
 command -v nft >/dev/null 2>&1 && nft list tables >/dev/null 2>&1 || HAVE_NFT=0
 
-rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
 P=mdt$(printf '%04x' "$(rnd)")
-# a free 10.X.0.0/16 (no host route under it, none picked yet)
-PICKED=""
-pick() {
-	while :; do
-		x=$((100 + $(rnd) % 150))
-		case " $PICKED " in *" $x "*) continue ;; esac
-		ip -o route | grep -q "^10\.$x\." && continue
-		PICKED="$PICKED $x"; echo "$x"; return
-	done
-}
-A=$(pick) B=$(pick) C=$(pick) D=$(pick) W=$(pick)
+pick A; pick B; pick C; pick D; pick W
 LINKS="ip -o link | awk -F': ' '{print \$2}' | sed 's/@.*//' | sort"
 ALL="${P}x ${P}a ${P}b ${P}-a-very-long-network-name-1 ${P}-a-very-long-network-name-2 ${P}c ${P}p1 ${P}p2 ${P}p3 ${P}p4 ${P}o1 ${P}o2 ${P}o3 ${P}o4 ${P}q1 ${P}q2 ${P}q3 ${P}q4"
 at_exit "for n in $ALL; do '$MD' net rm \$n; done"

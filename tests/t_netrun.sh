@@ -11,18 +11,8 @@ import_busybox || { _fail "import the busybox image"; exit 0; }
 BB=$(ls "$MYDOCKER_ROOT"/images/layers/*/diff/bin/busybox 2>/dev/null | head -n 1)
 [ -x "$BB" ] || BB=$(command -v busybox)
 
-rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
 P=mdt$(printf '%04x' "$(rnd)")
-PICKED=""
-pick() {
-	while :; do
-		x=$((100 + $(rnd) % 150))
-		case " $PICKED " in *" $x "*) continue ;; esac
-		ip -o route | grep -q "^10\.$x\." && continue
-		PICKED="$PICKED $x"; echo "$x"; return
-	done
-}
-A=$(pick) B=$(pick) C=$(pick)
+pick A; pick B; pick C
 HP=$((20000 + $(rnd) % 20000)) HP2=$((40000 + $(rnd) % 20000))
 NET=${P}n NET16=${P}w
 LINKS="ip -o link | awk -F': ' '{print \$2}' | sed 's/@.*//' | sort"
