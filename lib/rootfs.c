@@ -160,7 +160,7 @@ static int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
 		{ "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
 	};
 	char host[32];
-	if (!nodes_only && mnt_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=64k", 0, e))
+	if (!nodes_only && mnt_in(rootfd, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=256k", 0, e))
 		return -e->no;
 	int dev = open_in_root(rootfd, "/dev", 0, e), r = 0;
 	if (dev < 0)
@@ -193,6 +193,45 @@ static int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
 	    mnt_in(rootfd, "/dev/shm", "shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k", 0, e))
 		return -e->no;
 	return 0;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf (a copy of the host's, as docker does; empty if
+ * the host has none): made afresh at every start in the container's own /dev tmpfs, bound over the
+ * image's files and unlinked there, so they cost the state root nothing and never reach a commit. */
+static int mnt_etc(int rootfd, const char *hostname, struct err *e)
+{
+	static const char *names[] = { "hostname", "hosts", "resolv.conf" };
+	struct buf t[3] = { { 0 } };
+	char src[64], dst[32], tmp[32];
+	int r = buf_printf(&t[0], "%s\n", hostname) || buf_printf(&t[1], "127.0.0.1\tlocalhost\n"
+		"::1\tlocalhost ip6-localhost ip6-loopback\n127.0.0.1\t%s\n", hostname) ? -ENOMEM : 0;
+	if (!r)
+		read_file_at(AT_FDCWD, "/etc/resolv.conf", 65536, &t[2]);	/* missing: empty */
+	int dev = r ? -1 : open_in_root(rootfd, "/dev", 0, e);
+	if (r || dev < 0) {
+		for (int i = 0; i < 3; i++)
+			buf_free(&t[i]);
+		return r ? err_set(e, -r, "/etc files") : dev;
+	}
+	for (int i = 0; i < 3 && !r; i++) {
+		snprintf(tmp, sizeof(tmp), ".etc-%s", names[i]);
+		int f = openat(dev, tmp, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+		r = f < 0 ? -errno : write_all(f, t[i].p, t[i].len);
+		if (f >= 0)
+			close(f);
+		if (r) {
+			r = err_set(e, -r, "create /etc/%s", names[i]);
+			break;
+		}
+		snprintf(src, sizeof(src), "/proc/self/fd/%d/%s", dev, tmp);
+		snprintf(dst, sizeof(dst), "/etc/%s", names[i]);
+		r = mnt_in(rootfd, dst, src, NULL, MS_BIND, NULL, 1, e);
+		unlinkat(dev, tmp, 0);
+	}
+	close(dev);
+	for (int i = 0; i < 3; i++)
+		buf_free(&t[i]);
+	return r;
 }
 
 /* -v SRC:DST[:ro]: bind, then remount the new mount read-only (bind flags cannot be set at once) */
@@ -258,10 +297,8 @@ static int mnt_list(int rootfd, const struct mnt_spec *m, struct err *e)
 
 int mnt_rootfs(const struct mnt_spec *m, struct err *e)
 {
-	static const char *etc[] = { "hostname", "hosts", "resolv.conf" };
-	char merged[4096], src[4096];
+	const char *merged = m->root ? m->root : m->dir;
 	int r = 0;
-	snprintf(merged, sizeof(merged), m->root ? "%s" : "%s/merged", m->root ? m->root : m->dir);
 	/* nothing mounted from here on may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | (m->root ? MS_SLAVE : MS_PRIVATE), NULL))	/* OCI: rslave, as runc */
 		return err_set(e, errno, "make / private");
@@ -281,13 +318,9 @@ int mnt_rootfs(const struct mnt_spec *m, struct err *e)
 	    mnt_in(rootfd, "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, 0, e) ||
 	    mnt_dev(rootfd, m->console, 0, e))
 		r = -e->no;
-	/* per-container /etc files, kept in the container dir so the image layer stays untouched */
-	for (size_t i = 0; i < ARRAY_SIZE(etc) && !r && !m->root; i++) {
-		char dst[32];
-		snprintf(src, sizeof(src), "%s/%s", m->dir, etc[i]);
-		snprintf(dst, sizeof(dst), "/etc/%s", etc[i]);
-		r = mnt_in(rootfd, dst, src, NULL, MS_BIND, NULL, 1, e);
-	}
+	/* per-container /etc files; the image layer stays untouched */
+	if (!r && !m->root)
+		r = mnt_etc(rootfd, m->hostname, e);
 	/* volumes last: they may cover anything above */
 	for (int i = 0; i < m->nvols && !r; i++)
 		r = mnt_volume(rootfd, &m->vols[i], e);

@@ -5,14 +5,15 @@
 #include "container.h"
 
 struct mnt_spec {
-	const char *dir;		/* ROOT/containers/<id>: upper, work, merged, hostname, hosts, resolv.conf */
+	const char *dir;		/* ROOT/containers/<id>: upper, work; the root is mounted on it */
+	const char *hostname;		/* for /etc/hostname and /etc/hosts (not for an OCI bundle) */
 	char *const *layers;		/* image layer dirs, lowest first */
 	int nlayers;
 	const struct vol *vols;
 	int nvols;
 	int read_only;			/* --read-only: the root (not volumes, /dev, /proc) mounted ro */
 	int console;			/* -t: create /dev/console, bound to the pty later by mnt_console */
-	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir/merged */
+	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir */
 	const struct mnt_entry *mounts;	/* OCI bundle: these mounts in order, instead of /proc, /sys, /dev, ... */
 	int nmounts;
 	const char *cwd;		/* OCI: the process's working directory, made before the root turns read-only */
@@ -25,8 +26,8 @@ struct mnt_entry {
 	unsigned long prop;			/* MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE (|MS_REC), or 0 */
 };
 
-/* In a new (unshared) mount namespace: make every mount private, build the root under dir/merged
- * and pivot_root into it (MS_MOVE + chroot where / cannot be pivoted, e.g. an initramfs). Nothing is
+/* In a new (unshared) mount namespace: make every mount private, build the root on dir itself
+ * (covering upper and work, which the overlay holds) and pivot_root into it (MS_MOVE + chroot where / cannot be pivoted, e.g. an initramfs). Nothing is
  * mounted on the host: everything dies with the namespace. */
 int mnt_rootfs(const struct mnt_spec *m, struct err *e);
 /* After mnt_rootfs: bind the pty slave over /dev/console. */

@@ -94,35 +94,12 @@ static void name_pick(struct container *c)
 	snprintf(c->name, sizeof(c->name), "c%.12s", c->id);
 }
 
-static int put_file(int dfd, const char *name, const char *text, struct err *e)
+/* The workspace: the overlay's upper and work dirs (the root is mounted on the container dir). */
+static int workspace(int dfd, struct err *e)
 {
-	int fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	int r = fd < 0 ? -errno : write_all(fd, text, strlen(text));
-	if (fd >= 0)
-		close(fd);
-	return r ? err_set(e, -r, "create %s", name) : 0;
-}
-
-/* The workspace: overlay dirs and the /etc files bind-mounted into the container. */
-static int workspace(int dfd, const struct container *c, struct err *e)
-{
-	struct buf b = { 0 };
-	char hosts[512];
-	if (mkdirat(dfd, "upper", 0755) || mkdirat(dfd, "work", 0700) || mkdirat(dfd, "merged", 0755))
+	if (mkdirat(dfd, "upper", 0755) || mkdirat(dfd, "work", 0700))
 		return err_set(e, errno, "create the overlay workspace");
-	snprintf(hosts, sizeof(hosts), "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-		 "127.0.0.1\t%s\n", c->hostname);
-	/* resolv.conf: a copy of the host's, as docker does (missing on the host: empty) */
-	read_file_at(AT_FDCWD, "/etc/resolv.conf", 65536, &b);
-	char *host_name = xasprintf("%s\n", c->hostname);
-	int r = put_file(dfd, "hostname", host_name, e);
-	if (!r)
-		r = put_file(dfd, "hosts", hosts, e);
-	if (!r)
-		r = put_file(dfd, "resolv.conf", b.p ? b.p : "", e);
-	free(host_name);
-	buf_free(&b);
-	return r;
+	return 0;
 }
 
 /* A ".<id>.new" seen under the creation lock is what a killed creator left: remove it; likewise
@@ -164,7 +141,7 @@ int ctr_create(struct container *c, struct err *e)
 	else if (!r && (dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		r = err_set(e, errno, "open %s", tmp);
 	if (!r)
-		r = workspace(dfd, c, e);
+		r = workspace(dfd, e);
 	if (!r && ctr_to_json(c, &j))
 		r = err_set(e, ENOMEM, "serialise the container");
 	if (!r)
@@ -597,9 +574,8 @@ static void ctr_child(struct spawn *s)
 	char go;
 	/* until execve we are the host's binary: not to be opened through /proc/1/exe (CVE-2019-5736) */
 	prctl(PR_SET_DUMPABLE, 0);
-	/* wait until the parent has recorded us (later also: joined the cgroup, set up the network) */
-	if (read(s->sock, &go, 1) != 1)
-		_exit(125);
+	/* the root is built while the parent makes the cgroup and the network and records us: the two
+	 * halves run side by side; nothing of the container's own runs before the parent's "g" */
 	/* device nodes and mount points get exactly the modes asked for */
 	umask(0);
 	/* --init: copy the binary while the host's /proc/self/exe is still reachable */
@@ -607,7 +583,7 @@ static void ctr_child(struct spawn *s)
 	if (c->init && initfd < 0)
 		ctl_fail(s->sock, 125, &e);
 	/* the root: overlay, /proc, /sys, /dev, /etc files, volumes; then pivot_root into it */
-	struct mnt_spec m = { .dir = s->dir, .layers = s->layers, .nlayers = s->nlayers, .vols = c->vols,
+	struct mnt_spec m = { .dir = s->dir, .hostname = c->hostname, .layers = s->layers, .nlayers = s->nlayers, .vols = c->vols,
 			      .nvols = c->nvols, .read_only = c->read_only, .console = c->tty };
 	if (mnt_rootfs(&m, &e))
 		ctl_fail(s->sock, 125, &e);
@@ -620,6 +596,9 @@ static void ctr_child(struct spawn *s)
 	/* our own network namespace: lo up (a bridge network's eth0 was set up by the parent) */
 	if (!(c->net && !strcmp(c->net, "host")) && lo_up(&e))
 		ctl_fail(s->sock, 125, &e);
+	/* wait until the parent has put us in the cgroup, set up the network and recorded us */
+	if (read(s->sock, &go, 1) != 1)
+		_exit(125);
 	struct proc p = { .argv = c->argv, .env = c->env, .cwd = c->workdir, .user = c->user,
 			  .hostname = c->hostname, .tty = c->tty, .console = c->tty, .mkcwd = 1, .ws = s->ws,
 			  .stdio = { s->stdio[0], s->stdio[1], s->stdio[2] }, .sock = s->sock,
@@ -634,12 +613,7 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 	struct container *c = s->c;
 	int sv[2];
 	*code = 125;
-	/* the cgroup first: its limits hold before the container runs anything (removed by teardown) */
 	c->limits.all_devices = c->privileged;
-	if (cg_create(c->id, &c->limits, e)) {
-		close(lockfd);
-		return -e->no;
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv)) {
 		close(lockfd);
 		return err_set(e, errno, "socketpair");
@@ -660,7 +634,6 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 		close(lockfd);
 		return err_set(e, no, "clone");
 	}
-	/* later: join the container's cgroup and set up its network here, before it runs */
 	/* recorded before it runs: pid + start time let ps tell a dead container from a reused pid */
 	c->status = CTR_RUNNING;
 	c->pid = pid;
@@ -669,13 +642,18 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 	c->started = now_ns();
 	c->finished = 0;
 	c->exit_code = 0;
-	/* into its cgroup while it still waits for "g"; its network (veth, address, port rules) too */
-	int r = cg_enter(c->id, pid, e) ? -e->no : network_up(c, pid, e) ? -e->no : ctr_save(c, e);
+	/* while it builds its root: its cgroup (limits hold before it runs anything; removed by
+	 * teardown), its network (veth, address, port rules), its record */
+	int r = cg_create(c->id, &c->limits, e) || cg_enter(c->id, pid, e) ? -e->no :
+		network_up(c, pid, e) ? -e->no : ctr_save(c, e);
 	close(lockfd);
-	if (!r && write(sv[0], "g", 1) != 1)
-		r = err_set(e, errno, "release the container");
-	if (!r)
+	if (!r) {
+		/* a child that failed on its side has sent why and gone: that error, not a broken pipe */
+		int sent = send(sv[0], "g", 1, MSG_NOSIGNAL) == 1, sno = errno;
 		r = proc_await(sv[0], master, code, e);
+		if (!r && !sent)
+			r = err_set(e, sno, "release the container");
+	}
 	close(sv[0]);
 	if (r) {
 		kill(pid, SIGKILL);
