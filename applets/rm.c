@@ -26,7 +26,7 @@ static int rm_one(const char *ref, int force, struct err *e)
 {
 	char id[ID_LEN + 1];
 	struct container c;
-	int r = ctr_lookup(ref, id, e);
+	int r = ctr_lookup(ref, id, e), killed = 0;
 	if (r)
 		return r;
 	int bad = ctr_load(id, &c, e);
@@ -48,6 +48,7 @@ static int rm_one(const char *ref, int force, struct err *e)
 				r = err_set(e, ETIMEDOUT, "container %s survived SIGKILL", ref);
 			else	/* let its monitor finish (log, exit code, teardown) before the dir goes */
 				r = ctr_settle(&c, 1, e);
+			killed = c.autoremove;	/* --rm: its monitor may remove it first */
 		}
 		ctr_free(&c);
 		if (r)
@@ -65,7 +66,9 @@ static int rm_one(const char *ref, int force, struct err *e)
 	} else if (r != -ENOENT && force) {
 		r = 0;	/* corrupt: nothing to tear down that we could know of */
 	}
-	if (!r && (r = ctr_remove(id, e)))
+	if (r == -ENOENT && killed)
+		r = 0, ctr_unlink_lock(id);
+	else if (!r && (r = ctr_remove(id, e)))
 		err_wrap(e, "cannot remove %s", ref);
 	else if (!r || r == -ENOENT)	/* removed meanwhile: our ctr_lock made the file anew */
 		ctr_unlink_lock(id);

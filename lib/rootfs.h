@@ -12,6 +12,7 @@ struct mnt_spec {
 	const struct vol *vols;
 	int nvols;
 	int read_only;			/* --read-only: the root (not volumes, /dev, /proc) mounted ro */
+	int scratch;			/* --rm: the upper layer dies with the container, never synced */
 	int console;			/* -t: create /dev/console, bound to the pty later by mnt_console */
 	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir */
 	const struct mnt_entry *mounts;	/* OCI bundle: these mounts in order, instead of /proc, /sys, /dev, ... */

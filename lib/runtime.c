@@ -584,7 +584,8 @@ static void ctr_child(struct spawn *s)
 		ctl_fail(s->sock, 125, &e);
 	/* the root: overlay, /proc, /sys, /dev, /etc files, volumes; then pivot_root into it */
 	struct mnt_spec m = { .dir = s->dir, .hostname = c->hostname, .layers = s->layers, .nlayers = s->nlayers, .vols = c->vols,
-			      .nvols = c->nvols, .read_only = c->read_only, .console = c->tty };
+			      .nvols = c->nvols, .read_only = c->read_only, .console = c->tty,
+			      .scratch = c->autoremove };
 	if (mnt_rootfs(&m, &e))
 		ctl_fail(s->sock, 125, &e);
 	/* docker's masked and read-only /proc and /sys paths (not for --privileged) */

@@ -273,6 +273,33 @@ testing "... and ps (running) does not list it" "$MD ps -q --no-trunc | grep $X2
 V=$("$MD" run -d busybox sleep 300 | tail -n 1)
 expect_err "rm of a running real container is refused" "stop it first or use -f" "$MD" rm "$V"
 check "rm -f of a running real container" "$MD" rm -f "$V"
+# rm -f of a running --rm container: its monitor may remove it first; either way it is gone and rm
+# says so with success (several rounds: the race goes both ways)
+ok=0
+for i in 1 2 3 4 5; do
+	X3=$("$MD" run --rm -d busybox sleep 300 | tail -n 1)
+	"$MD" rm -f "$X3" >/dev/null && [ ! -e "$C/$X3" ] && ok=$((ok + 1))
+done
+testing "rm -f of a running --rm container succeeds" "echo $ok" "5\n"
+
+# --rm: the upper layer is thrown away, so it is never synced (overlay "volatile", Linux >= 5.10);
+# a kept container's is. Such a mount refuses a second mount of the same dirs unless cleaned: a --rm
+# container whose monitor was killed can still be started again.
+kv=$(uname -r | awk -F. '{print $1 * 1000 + $2}')
+if [ "$kv" -ge 5010 ]; then
+	testing "--rm: the overlay is volatile" "$MD run --rm busybox sh -c 'grep \" / overlay\" /proc/mounts | grep -c volatile'" "1\n"
+	testing "without --rm: it is not" "$MD run --name keep$$ busybox sh -c 'grep \" / overlay\" /proc/mounts | grep -c volatile'; $MD rm keep$$ >/dev/null" "0\n"
+	X4=$("$MD" run --rm -d busybox sleep 300 | tail -n 1)
+	xpid=$(sed -n 's/.*"Pid": \([0-9]*\).*/\1/p' "$C/$X4/config.json")
+	xmon=$(sed -n 's/.*"MonitorPid": \([0-9]*\).*/\1/p' "$C/$X4/config.json")
+	kill -9 "$xmon" "$xpid"; sleep 0.3
+	check "a --rm container left behind by a killed monitor starts again" "$MD" start "$X4"
+	testing "... on a volatile overlay again" "$MD exec $X4 sh -c 'grep \" / overlay\" /proc/mounts | grep -c volatile'" "1\n"
+	"$MD" rm -f "$X4" >/dev/null 2>&1
+else
+	skip "--rm: volatile overlay" "kernel $(uname -r) is older than 5.10"
+fi
+
 for x in "$R" "$S" "$U" "$W"; do "$MD" rm "$x" >/dev/null 2>&1; done
 check "rm removed every container dir" sh -c "[ -z \"\$(ls $C)\" ]"
 check "no mount left under the state root" sh -c "! grep -q '$MYDOCKER_ROOT/containers' /proc/self/mountinfo"
