@@ -369,15 +369,20 @@ static int ctr_gone(const char *id)
 	return stat(p, &st) && errno == ENOENT;
 }
 
-/* Release what endpoint i holds on the host and drop it from the record (not saved). */
-static void ep_drop(struct network *n, int i, int rt)
+/* Release what endpoint i holds on the host and drop it from the record (not saved). dead: its
+ * container has no process left, so its veth goes with its network namespace: the kernel takes both
+ * ends when it dismantles the namespace, moments after the last process is gone. Deleting the host
+ * end ourselves meanwhile would wait tens of milliseconds (the unregistration waits for RCU grace
+ * periods behind that very dismantling) for nothing; a name that is still taken is skipped by
+ * veth_make. Not dead (an attach that failed, its container about to be killed): deleted at once. */
+static void ep_drop(struct network *n, int i, int rt, int dead)
 {
 	char tag[8 + ID_LEN];
 	struct endpoint *ep = &n->ep[i];
 	snprintf(tag, sizeof(tag), "ctr:%s", ep->ctr);
 	if (ep->nports)
 		nft_del_tag(tag, NULL);
-	if (ep->veth[0] && rt >= 0)
+	if (ep->veth[0] && rt >= 0 && !dead)
 		nl_link_del(rt, ep->veth);
 	free(ep->ports);
 	*ep = n->ep[--n->nep];
@@ -389,7 +394,7 @@ static int prune(struct network *n, int rt)
 	int dropped = 0;
 	for (int i = n->nep - 1; i >= 0; i--)
 		if (ctr_gone(n->ep[i].ctr))
-			ep_drop(n, i, rt), dropped++;
+			ep_drop(n, i, rt, 1), dropped++;
 	return dropped;
 }
 
@@ -606,7 +611,7 @@ static int reserve(struct nets *s, const char *id, const struct portmap *ports, 
 	struct ipam pool;
 	int r = 0, i;
 	if ((i = find_ep(n, id)) >= 0)		/* a restart after a crash: start over */
-		ep_drop(n, i, rt);
+		ep_drop(n, i, rt, 1);
 	prune(n, rt);
 	for (i = 0; i < nports && !r; i++) {
 		r = port_check(&ports[i], s->all, s->nall, id, e);
@@ -675,7 +680,7 @@ int network_attach(const char *name, const char *id, pid_t pid, const struct por
 			r = network_save(&n, STATE_SYNC, e);	/* one write: address, veth, ports */
 		}
 		if (r && (i = find_ep(&n, id)) >= 0) {
-			ep_drop(&n, i, rt);
+			ep_drop(&n, i, rt, 0);
 			network_save(&n, STATE_SYNC, NULL);	/* keeps what reserve() pruned */
 		}
 	}
@@ -700,7 +705,7 @@ int network_detach(const char *name, const char *id, struct err *e)
 		return r;
 	cleanup_close int rt = nl_open(NETLINK_ROUTE);
 	if ((i = find_ep(&n, id)) >= 0) {
-		ep_drop(&n, i, rt);
+		ep_drop(&n, i, rt, 1);
 		r = network_save(&n, STATE_SYNC, e);
 	} else {	/* killed between building and saving the endpoint: its port rules, if any */
 		snprintf(tag, sizeof(tag), "ctr:%s", id);

@@ -96,7 +96,10 @@ expect_err "net rm refused while in use" "in use by container" "$MD" net rm $NET
 ID1=$("$MD" inspect ${P}web | sed -n 's/.*"Id": "\([0-9a-f]*\)".*/\1/p' | head -n 1)
 "$MD" stop -t 1 ${P}web >/dev/null
 testing "after exit: address released" "'$MD' net inspect $NET | grep -c IPv4Address; true" "0\n"
-testing "after exit: veth gone" "ip -o link | grep -c 'veth$(echo $ID1 | cut -c1-7)'; true" "0\n"
+# the veth goes with the container's network namespace, which the kernel dismantles moments later
+V1=veth$(echo $ID1 | cut -c1-7)
+testing "after exit: veth gone (with the namespace)" \
+	"for i in \$(seq 50); do ip -o link | grep -q '$V1' || break; sleep 0.1; done; ip -o link | grep -c '$V1'; true" "0\n"
 [ $HAVE_NFT = 1 ] && testing "after exit: port rules gone" "nft list table ip $TABLE | grep -c dport; true" "0\n"
 "$MD" start ${P}web >/dev/null
 testing "restart gets an address again" "'$MD' net inspect $NET | grep -c IPv4Address" "1\n"
@@ -116,6 +119,8 @@ for i in $(seq 20); do "$MD" rm -f ${P}m$i >/dev/null & done; wait
 # after rm and net rm nothing is left
 testing "all addresses released" "'$MD' net inspect $NET16 | grep -c IPv4Address; true" "0\n"
 testing "net rm" "'$MD' net rm $NET $NET16" "$NET\n$NET16\n"
+# veths of exited containers go with their namespaces: give the kernel a moment
+i=0; while [ $i -lt 50 ] && [ "$(sh -c "$LINKS")" != "$LINKS0" ]; do sleep 0.1; i=$((i + 1)); done
 testing "links as before" "$LINKS" "$LINKS0\n"
 testing "no addresses or routes left" "ip -o addr | grep -cE ' 10\.($A|$B)\.'; ip -o route | grep -cE '^10\.($A|$B)\.'; true" "0\n0\n"
 if [ $HAVE_NFT = 1 ]; then

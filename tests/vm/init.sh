@@ -159,7 +159,7 @@ network() {
 	ok "the host reaches n1 over the bridge" ping -c 1 -W 5 "$ip1"
 	ok "n1 reaches the gateway" mydocker exec n1 sh -c 'ping -c 1 -W 5 $(ip route | sed -n "s/^default via \([0-9.]*\).*/\1/p")'
 	ok "rm the containers" mydocker rm -f n1 n2
-	ok "veths removed" sh -c '! ip -o link | grep -q veth'
+	ok "veths removed (with the namespaces)" sh -c 'for i in $(seq 100); do ip -o link | grep -q veth || exit 0; sleep 0.1; done; exit 1'
 	ok "net rm" mydocker net rm tnet
 }
 
