@@ -36,6 +36,17 @@ static void rec_path(const char *name, char *p, size_t sz)
 	snprintf(p, sz, "%s/networks/%s.json", state_root(), name);
 }
 
+/* Only a power cut can leave a record empty (or zero-filled): its endpoint updates are written
+ * without fsync (rule 4 in state.h). Then the definition, written durably beside it as NAME.def at
+ * the first such update, stands in: without endpoints, as after a power cut no container runs. */
+static int power_cut(const struct buf *b)
+{
+	for (size_t i = 0; i < b->len; i++)
+		if (b->p[i])
+			return 0;
+	return 1;
+}
+
 int network_read(const char *name, struct buf *out, struct err *e)
 {
 	char p[4096];
@@ -45,6 +56,11 @@ int network_read(const char *name, struct buf *out, struct err *e)
 	int r = read_file_at(AT_FDCWD, p, JSON_MAX_SIZE, out);
 	if (r == -ENOENT)
 		return err_msg(e, ENOENT, "network %s not found", name);
+	if (!r && power_cut(out)) {
+		buf_free(out);
+		snprintf(p, sizeof(p), "%s/networks/%s.def", state_root(), name);
+		r = read_file_at(AT_FDCWD, p, JSON_MAX_SIZE, out);
+	}
 	return r ? err_set(e, -r, "read %s", p) : 0;
 }
 
@@ -117,9 +133,9 @@ static int cmp_ep(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int network_save(struct network *n, int how, struct err *e)
+static int net_json(struct network *n, int eps, struct buf *out)
 {
-	char p[4096], s[20], pm[48];
+	char p[64], s[20], pm[48];
 	struct buf b = { 0 };
 	struct jw w;
 	qsort(n->ep, n->nep, sizeof(*n->ep), cmp_ep);	/* sorted: loading appends to the IPAM list */
@@ -137,7 +153,7 @@ static int network_save(struct network *n, int how, struct err *e)
 	jw_kstr(&w, "Created", n->created);
 	jw_key(&w, "Containers");
 	jw_obj(&w);
-	for (int i = 0; i < n->nep; i++) {
+	for (int i = 0; i < n->nep && eps; i++) {
 		jw_key(&w, n->ep[i].ctr);
 		jw_obj(&w);
 		ipam_fmt(n->ep[i].ip, s);
@@ -154,17 +170,32 @@ static int network_save(struct network *n, int how, struct err *e)
 	jw_end_obj(&w);
 	jw_end_obj(&w);
 	buf_puts(&b, "\n");
-	int r = jw_done(&w);
+	*out = b;
+	return jw_done(&w);
+}
+
+/* how: STATE_SYNC.. for the definition (create, net rm's prune); 0 for endpoint updates (rule 4
+ * in state.h), which first make sure the durable definition NAME.def exists. */
+static int network_save(struct network *n, int how, struct err *e)
+{
+	char p[4096];
+	struct buf b = { 0 };
 	snprintf(p, sizeof(p), "%s/networks", state_root());
-	cleanup_close int dfd = r ? -1 : open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (r)
-		r = err_set(e, -r, "save network %s", n->name);
-	else if (dfd < 0)
-		r = err_set(e, errno, "open %s", p);
-	else {
-		snprintf(p, sizeof(p), "%s.json", n->name);
-		r = state_replace(dfd, p, b.p, b.len, how, e);	/* rule 4 in state.h */
+	cleanup_close int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = dfd < 0 ? err_set(e, errno, "open %s", p) : 0;
+	snprintf(p, sizeof(p), "%s.def", n->name);
+	if (!r && !how && faccessat(dfd, p, F_OK, 0)) {
+		if (net_json(n, 0, &b))
+			r = err_set(e, ENOMEM, "save network %s", n->name);
+		else
+			r = state_replace(dfd, p, b.p, b.len, STATE_SYNC | STATE_SYNC_DIR, e);
+		buf_free(&b);
 	}
+	snprintf(p, sizeof(p), "%s.json", n->name);
+	if (!r && net_json(n, 1, &b))
+		r = err_set(e, ENOMEM, "save network %s", n->name);
+	else if (!r)
+		r = state_replace(dfd, p, b.p, b.len, how, e);
 	buf_free(&b);
 	return r;
 }
@@ -415,7 +446,7 @@ int network_remove(const char *name, struct err *e)
 		return err_set(e, -rt, "netlink");
 	}
 	if (prune(&nw, rt) && nw.nep)
-		network_save(&nw, STATE_SYNC, NULL);
+		network_save(&nw, 0, NULL);
 	if (nw.nep) {
 		err_msg(e, EBUSY, "network %s is in use by container %.12s%s", name, nw.ep[0].ctr,
 			nw.nep > 1 ? " and others" : "");
@@ -434,6 +465,9 @@ int network_remove(const char *name, struct err *e)
 	rec_path(name, p, sizeof(p));
 	if (!r && unlink(p))
 		r = err_set(e, errno, "remove %s", p);
+	snprintf(p, sizeof(p), "%s/networks/%s.def", state_root(), name);
+	if (!r)
+		unlink(p);
 	network_free(&nw);
 	return r;
 }
@@ -677,11 +711,11 @@ int network_attach(const char *name, const char *id, pid_t pid, const struct por
 		int i = find_ep(&n, id);
 		if ((r = build(&s, &n.ep[i], pid, rt, e)) == 0) {
 			ipam_fmt(n.ep[i].ip, ip_out);
-			r = network_save(&n, STATE_SYNC, e);	/* one write: address, veth, ports */
+			r = network_save(&n, 0, e);	/* one write: address, veth, ports */
 		}
 		if (r && (i = find_ep(&n, id)) >= 0) {
 			ep_drop(&n, i, rt, 0);
-			network_save(&n, STATE_SYNC, NULL);	/* keeps what reserve() pruned */
+			network_save(&n, 0, NULL);	/* keeps what reserve() pruned */
 		}
 	}
 	free_all(s.all, s.nall);
@@ -706,7 +740,7 @@ int network_detach(const char *name, const char *id, struct err *e)
 	cleanup_close int rt = nl_open(NETLINK_ROUTE);
 	if ((i = find_ep(&n, id)) >= 0) {
 		ep_drop(&n, i, rt, 1);
-		r = network_save(&n, STATE_SYNC, e);
+		r = network_save(&n, 0, e);
 	} else {	/* killed between building and saving the endpoint: its port rules, if any */
 		snprintf(tag, sizeof(tag), "ctr:%s", id);
 		nft_del_tag(tag, NULL);

@@ -2,6 +2,8 @@
  *
  * ROOT/networks/NAME.json  the record: Name, Id, Driver, Subnet, Gateway, Bridge, Created, and
  *                          Containers { ID: { IPv4Address, Veth, Ports } } -- the IPAM state.
+ * ROOT/networks/NAME.def   the same without Containers, synced: what an empty record (a power cut
+ *                          during an unsynced endpoint update, rule 4 in state.h) is read from.
  * Every read-modify-write of any record happens under state_lock("networks"): creation checks
  * overlaps against all networks, and port mappings are unique across all of them.
  *

@@ -28,9 +28,13 @@ int state_init(struct err *e);
  *    old, missing or empty (ps lists an empty one as corrupt, rm -f removes it). A new record is
  *    written straight into the container's private ".ID.new" directory, which becomes visible
  *    only by its rename: no temp file needed there (state_write_new).
- * 4. Network records: STATE_SYNC, one write per attach (address, veth, ports: after the veth is
- *    built, under the network lock) and one per detach. A kill -9 before the write leaves no
- *    endpoint: the veth dies with the container's netns, detach removes port rules by tag. */
+ * 4. Network records: the definition durably (STATE_SYNC | STATE_SYNC_DIR) at creation and, before
+ *    the first endpoint update, once more as NAME.def beside it. Endpoint updates -- one write per
+ *    attach (address, veth, ports: after the veth is built, under the network lock) and one per
+ *    detach -- are not synced: after a power cut no container runs, so the endpoints may be old
+ *    (pruned, or released when the dead containers are seen) and a record the cut left empty is
+ *    read from NAME.def. A kill -9 before the write leaves no endpoint: the veth dies with the
+ *    container's netns, detach removes port rules by tag. */
 #define STATE_SYNC 1
 #define STATE_SYNC_DIR 2
 /* Replace dirfd/name atomically (rule 1) with the fsyncs asked for in how (rule 2). */
