@@ -255,11 +255,13 @@ int nl_bridge_add(int fd, const char *name)
 	return nl_talk(fd, &b, NULL, NULL);
 }
 
-int nl_veth_add(int fd, const char *name, const char *peer, int peer_nsfd)
+int nl_veth_add(int fd, const char *name, const char *peer, int peer_nsfd, int master)
 {
 	struct nlb b;
 	link_msg(&b, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
 	nl_put_str(&b, IFLA_IFNAME, name);
+	if (master > 0)
+		nl_put_u32(&b, IFLA_MASTER, master);
 	size_t li = nl_nest(&b, IFLA_LINKINFO);
 	nl_put_str(&b, IFLA_INFO_KIND, "veth");
 	size_t data = nl_nest(&b, IFLA_INFO_DATA);

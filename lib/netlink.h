@@ -56,8 +56,9 @@ void nl_parse(const void *p, size_t n, const struct nlattr **tb, int max);
 /* rtnetlink, on a NETLINK_ROUTE socket. */
 int nl_ifindex(int fd, const char *name);		/* > 0, or -ENODEV */
 int nl_bridge_add(int fd, const char *name);
-/* veth pair name <-> peer; the peer is created in the netns nsfd (-1: this one). */
-int nl_veth_add(int fd, const char *name, const char *peer, int peer_nsfd);
+/* veth pair name <-> peer; the peer is created in the netns nsfd (-1: this one), name on the
+ * bridge with ifindex master (0: none). Both down: a veth cannot go up before its peer exists. */
+int nl_veth_add(int fd, const char *name, const char *peer, int peer_nsfd, int master);
 int nl_link_del(int fd, const char *name);
 int nl_link_up(int fd, int ifindex, int up);
 int nl_link_master(int fd, int ifindex, int master);

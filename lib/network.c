@@ -561,11 +561,12 @@ static int port_check(const struct portmap *p, const struct network *all, int na
 
 /* Attach / detach ----------------------------------------------------------- */
 
-/* Inside the container: eth0 gets the address and goes up, lo up, default route. */
+/* Inside the container: eth0 gets the address, goes up, and the default route; lo is brought up
+ * by the container stage itself. */
 static int ns_config(pid_t pid, const struct network *n, uint32_t ip, struct err *e)
 {
 	cleanup_close int fd = nl_open_netns(NETLINK_ROUTE, pid, -1);
-	int eth, lo, r;
+	int eth, r;
 	if (fd < 0)
 		return err_set(e, -fd, "join network namespace of %d", (int)pid);
 	if ((eth = nl_ifindex(fd, "eth0")) < 0)
@@ -574,8 +575,6 @@ static int ns_config(pid_t pid, const struct network *n, uint32_t ip, struct err
 		return err_set(e, -r, "add address to eth0");
 	if ((r = nl_link_up(fd, eth, 1)))
 		return err_set(e, -r, "set eth0 up");
-	if ((lo = nl_ifindex(fd, "lo")) < 0 || (r = nl_link_up(fd, lo, 1)))
-		return err_set(e, lo < 0 ? -lo : -r, "set lo up");
 	if ((r = nl_route_add(fd, 0, 0, htonl(n->gw))))
 		return err_set(e, -r, "add default route");
 	return 0;
@@ -610,21 +609,20 @@ static int veth_make(int rt, struct endpoint *ep, pid_t pid, const struct nets *
 	cleanup_close int ns = open(p, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return err_set(e, errno, "open %s", p);
+	if ((br = nl_ifindex(rt, bridge)) < 0)
+		return err_set(e, ENODEV, "bridge %s is gone", bridge);
+	/* created on the bridge already; up once it exists (a veth cannot go up before its peer) */
 	for (int k = 0; r == -EEXIST && k + 7 <= ID_LEN; k += 7) {
 		snprintf(ep->veth, sizeof(ep->veth), "veth%.7s", ep->ctr + k);
 		if (!veth_recorded(s, ep, ep->veth))
-			r = nl_veth_add(rt, ep->veth, "eth0", ns);
+			r = nl_veth_add(rt, ep->veth, "eth0", ns, br);
 	}
 	if (r) {
 		ep->veth[0] = 0;
-		return err_set(e, -r, "add veth");
+		return err_set(e, -r, "add veth on bridge %s", bridge);
 	}
-	if ((idx = nl_ifindex(rt, ep->veth)) < 0 || (br = nl_ifindex(rt, bridge)) < 0)
-		return err_set(e, ENODEV, "veth %s or bridge %s vanished", ep->veth, bridge);
-	if ((r = nl_link_master(rt, idx, br)))
-		return err_set(e, -r, "attach %s to bridge %s", ep->veth, bridge);
-	if ((r = nl_link_up(rt, idx, 1)))
-		return err_set(e, -r, "set %s up", ep->veth);
+	if ((idx = nl_ifindex(rt, ep->veth)) < 0 || (r = nl_link_up(rt, idx, 1)))
+		return err_set(e, idx < 0 ? -idx : -r, "set %s up", ep->veth);
 	return 0;
 }
 

@@ -320,8 +320,9 @@ static int mnt_list(int rootfd, const struct mnt_spec *m, struct err *e)
 
 int mnt_rootfs(const struct mnt_spec *m, struct err *e)
 {
-	const char *merged = m->root ? m->root : m->dir;
+	char merged[4096];
 	int r = 0;
+	snprintf(merged, sizeof(merged), m->root ? "%s" : "%s/merged", m->root ? m->root : m->dir);
 	/* nothing mounted from here on may propagate back to the host */
 	if (mount(NULL, "/", NULL, MS_REC | (m->root ? MS_SLAVE : MS_PRIVATE), NULL))	/* OCI: rslave, as runc */
 		return err_set(e, errno, "make / private");

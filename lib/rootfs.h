@@ -5,7 +5,7 @@
 #include "container.h"
 
 struct mnt_spec {
-	const char *dir;		/* ROOT/containers/<id>: upper, work; the root is mounted on it */
+	const char *dir;		/* ROOT/containers/<id>: upper, work, merged (the root's mount point) */
 	const char *hostname;		/* for /etc/hostname and /etc/hosts (not for an OCI bundle) */
 	char *const *layers;		/* image layer dirs, lowest first */
 	int nlayers;
@@ -14,7 +14,7 @@ struct mnt_spec {
 	int read_only;			/* --read-only: the root (not volumes, /dev, /proc) mounted ro */
 	int scratch;			/* --rm: the upper layer dies with the container, never synced */
 	int console;			/* -t: create /dev/console, bound to the pty later by mnt_console */
-	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir */
+	const char *root;		/* OCI bundle: this directory is the root (bound on itself), not dir/merged */
 	const struct mnt_entry *mounts;	/* OCI bundle: these mounts in order, instead of /proc, /sys, /dev, ... */
 	int nmounts;
 	const char *cwd;		/* OCI: the process's working directory, made before the root turns read-only */
@@ -27,8 +27,8 @@ struct mnt_entry {
 	unsigned long prop;			/* MS_PRIVATE/MS_SHARED/MS_SLAVE/MS_UNBINDABLE (|MS_REC), or 0 */
 };
 
-/* In a new (unshared) mount namespace: make every mount private, build the root on dir itself
- * (covering upper and work, which the overlay holds) and pivot_root into it (MS_MOVE + chroot where / cannot be pivoted, e.g. an initramfs). Nothing is
+/* In a new (unshared) mount namespace: make every mount private, build the root under dir/merged
+ * and pivot_root into it (MS_MOVE + chroot where / cannot be pivoted, e.g. an initramfs). Nothing is
  * mounted on the host: everything dies with the namespace. */
 int mnt_rootfs(const struct mnt_spec *m, struct err *e);
 /* After mnt_rootfs: bind the pty slave over /dev/console. */

@@ -94,10 +94,10 @@ static void name_pick(struct container *c)
 	snprintf(c->name, sizeof(c->name), "c%.12s", c->id);
 }
 
-/* The workspace: the overlay's upper and work dirs (the root is mounted on the container dir). */
+/* The workspace: the overlay's upper and work dirs and merged, where the root is mounted. */
 static int workspace(int dfd, struct err *e)
 {
-	if (mkdirat(dfd, "upper", 0755) || mkdirat(dfd, "work", 0700))
+	if (mkdirat(dfd, "upper", 0755) || mkdirat(dfd, "work", 0700) || mkdirat(dfd, "merged", 0755))
 		return err_set(e, errno, "create the overlay workspace");
 	return 0;
 }
