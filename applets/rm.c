@@ -66,12 +66,12 @@ static int rm_one(const char *ref, int force, struct err *e)
 	} else if (r != -ENOENT && force) {
 		r = 0;	/* corrupt: nothing to tear down that we could know of */
 	}
-	if (r == -ENOENT && killed)
-		r = 0, ctr_unlink_lock(id);
-	else if (!r && (r = ctr_remove(id, e)))
+	if (!r && (r = ctr_remove(id, e)))
 		err_wrap(e, "cannot remove %s", ref);
 	else if (!r || r == -ENOENT)	/* removed meanwhile: our ctr_lock made the file anew */
 		ctr_unlink_lock(id);
+	if (r == -ENOENT && killed)	/* what -f asked for: its monitor was quicker */
+		r = 0;
 	close(fd);
 	return r;
 }

@@ -293,14 +293,6 @@ int nl_link_up(int fd, int ifindex, int up)
 	return nl_talk(fd, &b, NULL, NULL);
 }
 
-int nl_link_master(int fd, int ifindex, int master)
-{
-	struct nlb b;
-	link_msg(&b, RTM_NEWLINK, 0, ifindex);
-	nl_put_u32(&b, IFLA_MASTER, master);
-	return nl_talk(fd, &b, NULL, NULL);
-}
-
 int nl_link_rename(int fd, int ifindex, const char *name)
 {
 	struct nlb b;

@@ -61,7 +61,6 @@ int nl_bridge_add(int fd, const char *name);
 int nl_veth_add(int fd, const char *name, const char *peer, int peer_nsfd, int master);
 int nl_link_del(int fd, const char *name);
 int nl_link_up(int fd, int ifindex, int up);
-int nl_link_master(int fd, int ifindex, int master);
 int nl_link_rename(int fd, int ifindex, const char *name);
 int nl_link_netns(int fd, int ifindex, pid_t pid, int nsfd);	/* to pid's netns, or nsfd if pid == 0 */
 int nl_addr_add(int fd, int ifindex, uint32_t ip, int prefixlen);

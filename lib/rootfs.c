@@ -122,8 +122,8 @@ static int mnt_copy(const char *dir, const char *merged, struct err *e)
  * it is mounted "volatile" (Linux >= 5.10): no sync of the whole upper filesystem when the
  * container's mount namespace goes, which otherwise is most of the time a short container takes
  * to stop. Such a mount leaves work/work/incompat/volatile, which refuses any later mount of the
- * same dirs (a --rm container started again): overlay's scratch dir work/work goes, and again; kernels without the option
- * get a plain mount. */
+ * same dirs (a --rm container started again): overlay's scratch dir work/work goes, and the mount
+ * is tried again; kernels without the option get a plain mount. */
 static int overlay(const struct mnt_spec *m, const char *merged, struct buf *o)
 {
 	char p[4096];
