@@ -58,7 +58,7 @@ int commit_main(int argc, char **argv)
 		char *refs[] = { ref2, NULL };
 		struct image_opts o = { .progress = isatty(2) };
 		snprintf(ref2, sizeof(ref2), "%s", ref ? ref : img);
-		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		int fd = openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0)
 			die(1, "create %s: %m", tmp);
 		if (strlen(ref2) != strlen(ref ? ref : img))

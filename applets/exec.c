@@ -41,7 +41,7 @@ static void open_ns(pid_t pid, int fds[])
 		struct stat a, b;
 		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns_names[i]);
 		snprintf(q, sizeof(q), "/proc/self/ns/%s", ns_names[i]);
-		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		fds[i] = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
 		if (fds[i] < 0 && errno == ENOENT)	/* a kernel without this namespace type */
 			continue;
 		if (fds[i] < 0)
@@ -123,7 +123,7 @@ static int enter(const struct container *c, const char *ref, char **extra, char 
 	/* everything of the container is opened first, then checked to still be the same PID 1 */
 	open_ns(c->pid, nsfd);
 	snprintf(rootp, sizeof(rootp), "/proc/%d/root", (int)c->pid);
-	int rootfd = open(rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rootfd = openat(AT_FDCWD, rootp, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	*env = container_env(c->pid, extra);
 	if (rootfd < 0 || !ctr_alive(c))
 		die(125, "container %s is not running", ref);
@@ -155,7 +155,7 @@ int exec_main(int argc, char **argv)
 			  .initfd = -1, .pdeathsig = SIGKILL };
 	if (o.tty && ioctl(0, TIOCGWINSZ, &p.ws))
 		ioctl(1, TIOCGWINSZ, &p.ws);
-	if (!o.interactive && !o.tty && (p.stdio[0] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+	if (!o.interactive && !o.tty && (p.stdio[0] = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
 		die(125, "open /dev/null: %s", strerror(errno));
 	/* its cgroup: cgroup.procs opened here on the host, joined by the child first thing */
 	static int cgfds[CG_NCTRL];

@@ -50,7 +50,7 @@ static int mount_view(const struct image *img, const char *upper, const char *at
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return err_set(e, errno, "private mount namespace");
 	/* relative lowerdirs from inside layer_dir: the options must fit one page */
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int cwd = openat(AT_FDCWD, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cwd < 0 || (chdir(img->layer_dir) && errno != ENOENT)) {
 		if (cwd >= 0)
 			close(cwd);
@@ -101,7 +101,7 @@ int export_main(int argc, char **argv)
 	snprintf(view, sizeof(view), "%s/images/tmp/%d-export", state_root(), (int)getpid());
 	char *tmp = out ? xasprintf("%s.tmp.%d", out, (int)getpid()) : NULL;
 	struct hsink hs = { .fd = 1, .progress = isatty(2) };
-	if (tmp && (hs.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+	if (tmp && (hs.fd = openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
 		die(1, "create %s: %m", tmp);
 	/* vfs storage (no overlay on this host): the container's own full copy is the view */
 	snprintf(upper, sizeof(upper), "%s/rootfs", dir);
@@ -115,7 +115,7 @@ int export_main(int argc, char **argv)
 	if (!r) {
 		struct tar_sink sink = { hsink_write, &hs };
 		struct tar_writer w;
-		int vfd = open(view, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int vfd = openat(AT_FDCWD, view, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		sha256_init(&hs.h);
 		tar_writer_init(&w, &sink);
 		r = vfd < 0 ? err_set(&e, errno, "open %s", view) : tar_write_tree(&w, vfd, &e) ?: tar_write_end(&w, &e);

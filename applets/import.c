@@ -49,7 +49,7 @@ int import_main(int argc, char **argv)
 	if (argc - optind != 2)
 		usage(2);
 	const char *file = argv[optind], *ref = argv[optind + 1];
-	int fd = strcmp(file, "-") ? open(file, O_RDONLY | O_CLOEXEC) : 0;
+	int fd = strcmp(file, "-") ? openat(AT_FDCWD, file, O_RDONLY | O_CLOEXEC) : 0;
 	if (fd < 0)
 		die(1, "open %s: %m", file);
 	struct err e = { 0 };

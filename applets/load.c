@@ -51,7 +51,7 @@ int load_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
-	int fd = o.path && strcmp(o.path, "-") ? open(o.path, O_RDONLY | O_CLOEXEC) : 0;
+	int fd = o.path && strcmp(o.path, "-") ? openat(AT_FDCWD, o.path, O_RDONLY | O_CLOEXEC) : 0;
 	if (fd < 0)
 		die(1, "open %s: %m", o.path);
 	if (o.path && !strcmp(o.path, "-"))

@@ -109,7 +109,7 @@ static int rmi_one(const char *ref, int force)
 	buf_puts(&nb, "\n");
 	char dir[4096];
 	snprintf(dir, sizeof(dir), "%s/images", state_root());
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	r = jw_done(&w) || dfd < 0 || state_write_atomic(dfd, "repositories.json", nb.p, nb.len, &e);
 	if (dfd >= 0)
 		close(dfd);

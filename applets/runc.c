@@ -74,7 +74,7 @@ static int id_dir(const char *id, int must)
 	if (!name_valid(id))
 		fail("invalid container id \"%s\"", id);
 	snprintf(p, sizeof(p), "%s/%s", root, id);
-	int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && must)
 		fail("container \"%s\" does not exist", id);
 	return fd;
@@ -122,7 +122,7 @@ static int pid_dir(const char *path, const char **base)
 	const char *sl = path ? strrchr(path, '/') : NULL;
 	*base = sl ? sl + 1 : path;
 	snprintf(d, sizeof(d), "%.*s", sl ? (int)(sl - path) + 1 : 1, sl ? path : ".");
-	int fd = path ? open(d, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+	int fd = path ? openat(AT_FDCWD, d, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (path && fd < 0)
 		fail("pid file %s: %s", path, strerror(errno));
 	return fd;
@@ -496,7 +496,7 @@ static void do_freeze(const char *id, int on)
 		fail("the freezer cgroup is not available on this host");
 	snprintf(p, sizeof(p), "%s/%s/%s", L->mode == CG_V2 ? L->v2 : L->v1[CG_FREEZER], st.cg,
 		 L->mode == CG_V2 ? "cgroup.freeze" : "freezer.state");
-	int fd = open(p, O_WRONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC);
 	const char *v = L->mode == CG_V2 ? (on ? "1" : "0") : on ? "FROZEN" : "THAWED";
 	if (fd < 0 || write_all(fd, v, strlen(v)))
 		fail("%s: %s", p, strerror(errno));
@@ -556,7 +556,7 @@ static int do_spec(const struct opts *o)
 	jw_init(&w, &b, 1);
 	jw_node(&w, j);
 	buf_puts(&b, "\n");
-	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int fd = openat(AT_FDCWD, p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, b.p, b.len) || close(fd))
 		fail("write %s: %s", p, strerror(errno));
 	return 0;
@@ -597,7 +597,7 @@ static int globals(int argc, char **argv)
 			v = argv[++i];
 		if (t == 0)
 			root = v;
-		else if (t == 1 && (logfd = open(v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		else if (t == 1 && (logfd = openat(AT_FDCWD, v, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
 			fail("log %s: %s", v, strerror(errno));
 		else if (t == 2)
 			log_json = !strcmp(v, "json");

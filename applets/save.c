@@ -42,7 +42,7 @@ int save_main(int argc, char **argv)
 	if (!out && isatty(1))
 		die(1, "cowardly refusing to write an archive to a terminal (use -o FILE)");
 	char *tmp = out ? xasprintf("%s.tmp.%d", out, (int)getpid()) : NULL;
-	if (tmp && (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
+	if (tmp && (fd = openat(AT_FDCWD, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644)) < 0)
 		die(1, "create %s: %m", tmp);
 	o.progress = !quiet && isatty(2);
 	struct err e = { 0 };

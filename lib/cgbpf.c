@@ -59,7 +59,7 @@ int cg_devices_bpf(const char *dir, struct err *e)
 	int pfd = syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof(a));
 	if (pfd < 0)
 		return err_set(e, errno, "load the cgroup device program");
-	int cfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int cfd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cfd < 0) {
 		close(pfd);
 		return err_set(e, errno, "open %s", dir);

@@ -206,7 +206,7 @@ static int cg_write(const char *dir, const char *file, const char *val, struct e
 	char p[CG_PATH + 64], v[160];
 	int n = snprintf(v, sizeof(v), "%s\n", val);
 	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	int fd = open(p, O_WRONLY | O_CLOEXEC | (base[0] ? O_CREAT | O_APPEND : 0), 0644);
+	int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC | (base[0] ? O_CREAT | O_APPEND : 0), 0644);
 	if (fd < 0)
 		return err_set(e, errno, "open %s", p);
 	int r = write_all(fd, v, n);
@@ -344,7 +344,8 @@ static int missing(unsigned miss, struct err *e)
 	return -EOPNOTSUPP;
 }
 
-/* v1 cpuset cgroups start empty: copy cpus/mems from the parent before anything joins. */
+/* v1 cpuset cgroups start empty: copy cpus/mems from the parent before anything joins. With
+ * cgroup.clone_children set on the parent (we set it on ours) the kernel has copied both. */
 static int seed_cpuset(const char *from, const char *dir, struct err *e)
 {
 	static const char *const f[] = { "cpuset.cpus", "cpuset.mems" };
@@ -360,35 +361,64 @@ static int seed_cpuset(const char *from, const char *dir, struct err *e)
 	return 0;
 }
 
-/* mkdir ROOT/mydocker and ROOT/mydocker/id of hierarchy c; *made says whether id was new. */
+/* mkdir ROOT/mydocker/id (and ROOT/mydocker first if needed) of hierarchy c; *made says whether
+ * id was new. */
 static int make_dirs(const struct cg_layout *L, int c, const char *id, int *made, struct err *e)
 {
-	char root[CG_PATH + 80], par[CG_PATH + 80], dir[CG_PATH + 80];
+	char root[CG_PATH + 80], par[CG_PATH + 80], dir[CG_PATH + 80], v[8];
+	int cpuset = L->mode == CG_V1 && c == CG_CPUSET;
 	cg_dir(L, c, NULL, par);
 	cg_dir(L, c, id, dir);
 	snprintf(root, sizeof(root), "%s", L->mode == CG_V2 ? L->v2 : L->v1[c]);
-	*made = 0;
-	if (mkdir(par, 0755) && errno != EEXIST)
-		return err_set(e, errno, "mkdir %s", par);
-	if (L->mode == CG_V1 && c == CG_CPUSET && seed_cpuset(root, par, e))
+	int r = mkdir(dir, 0755) ? -errno : 0;
+	if (r == -ENOENT) {
+		if (mkdir(par, 0755) && errno != EEXIST)
+			return err_set(e, errno, "mkdir %s", par);
+		if (cpuset && (seed_cpuset(root, par, e) || cg_write(par, "cgroup.clone_children", "1", e)))
+			return -e->no;
+		r = mkdir(dir, 0755) ? -errno : 0;
+	}
+	if (r && r != -EEXIST)
+		return err_set(e, -r, "mkdir %s", dir);
+	*made = !r;
+	if (!cpuset)
+		return 0;
+	/* a new one: the kernel copied cpus and mems if the parent clones (it has cpus then) */
+	if (!r && (cg_read(dir, "cpuset.cpus", v, sizeof(v)), v[0]))
+		return 0;
+	if (seed_cpuset(par, dir, e))
 		return -e->no;
-	if (mkdir(dir, 0755)) {
-		if (errno != EEXIST)
-			return err_set(e, errno, "mkdir %s", dir);
-	} else
-		*made = 1;
-	if (L->mode == CG_V1 && c == CG_CPUSET && seed_cpuset(par, dir, e))
-		return -e->no;
+	/* a parent made before it cloned: from now on it does */
+	return !r ? cg_write(par, "cgroup.clone_children", "1", e) : 0;
+}
+
+/* Write each of vals to dir/file, one write each (the kernel takes one value per write). */
+static int cg_write_each(const char *dir, const char *file, const char *const *vals, size_t n,
+			 struct err *e)
+{
+	char p[CG_PATH + 64];
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC | (base[0] ? O_CREAT | O_APPEND : 0), 0644);
+	if (fd < 0)
+		return err_set(e, errno, "open %s", p);
+	for (size_t i = 0; i < n; i++) {
+		char v[64];
+		int r = write_all(fd, v, snprintf(v, sizeof(v), "%s\n", vals[i]));
+		if (r) {
+			close(fd);
+			return err_set(e, -r, "write \"%s\" to %s", vals[i], p);
+		}
+	}
+	close(fd);
 	return 0;
 }
 
 static int write_devices(const char *dir, struct err *e)
 {
-	if (cg_write(dir, "devices.deny", "a", e))
+	static const char *const deny[] = { "a" };
+	if (cg_write_each(dir, "devices.deny", deny, 1, e) ||
+	    cg_write_each(dir, "devices.allow", dev_allow, ARRAY_SIZE(dev_allow), e))
 		return -e->no;
-	for (size_t i = 0; i < ARRAY_SIZE(dev_allow); i++)
-		if (cg_write(dir, "devices.allow", dev_allow[i], e))
-			return -e->no;
 	return 0;
 }
 
@@ -534,7 +564,7 @@ int cg_open_procs(const char *id, int fds[CG_NCTRL], struct err *e)
 	for (int i = 0; i < nh; i++) {
 		cg_dir(L, hs[i], id, d);
 		strcat(d, "/cgroup.procs");
-		if ((fds[i] = open(d, O_WRONLY | O_CLOEXEC | (base[0] ? O_APPEND : 0))) < 0) {
+		if ((fds[i] = openat(AT_FDCWD, d, O_WRONLY | O_CLOEXEC | (base[0] ? O_APPEND : 0))) < 0) {
 			int r = err_set(e, errno, "open %s", d);
 			while (i--)
 				close(fds[i]);

@@ -76,7 +76,7 @@ int image_commit(const char *base_id, const char *upper, const char *ref, const 
 		return err_set(e, EINVAL, "invalid reference format \"%s\"", ref);
 	if ((r = image_resolve(base_id, &base, e)))
 		return r;
-	if ((ufd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+	if ((ufd = openat(AT_FDCWD, upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		r = err_set(e, errno, "open %s", upper);
 	r = r ?: stage_new(&st, e);
 	r = r ?: layer_tar_file(ufd, &st, "layer.tar", &li, e);

@@ -384,7 +384,7 @@ int ctr_open_dir(const char *id, struct err *e)
 	if (!valid_id(id))
 		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	ctr_dir(id, d, sizeof(d));
-	/* openat, not open: musl's open() adds an fcntl for O_CLOEXEC */
+	/* openat, not open: musl's openat(AT_FDCWD, ) adds an fcntl for O_CLOEXEC */
 	int fd = openat(AT_FDCWD, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, errno, "open %s", d);
@@ -524,9 +524,9 @@ static int ctr_trylock(const char *id)
 	if (lock_path(id, n, sizeof(n), NULL))
 		return -EINVAL;
 	snprintf(p, sizeof(p), "%s/locks/%s", state_root(), n);
-	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	int fd = openat(AT_FDCWD, p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 && errno == ENOENT && !state_init(NULL))
-		fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		fd = openat(AT_FDCWD, p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
@@ -553,7 +553,7 @@ void ctr_sweep_locks(void)
 	char b[2048] __attribute__((aligned(8)));
 	struct dir_it it;
 	snprintf(p, sizeof(p), "%s/locks", state_root());
-	int d = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int d = openat(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int cfd = containers_fd();
 	dir_it_init(&it, d, b, sizeof(b));
 	while (d >= 0 && cfd >= 0 && (de = dir_it_next(&it))) {
@@ -589,7 +589,7 @@ int ctr_list(char ***ids, struct err *e)
 	char b[4096] __attribute__((aligned(8)));
 	struct dir_it it;
 	snprintf(d, sizeof(d), "%s/containers", state_root());
-	int dir = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir = openat(AT_FDCWD, d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (!v || dir < 0) {
 		int no = v ? errno : ENOMEM;
 		free(v);

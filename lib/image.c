@@ -108,7 +108,7 @@ static int repos_save(const struct json *root, const char *set, const char *id, 
 		return err_set(e, ENOMEM, "repositories");
 	}
 	images_path(dir, sizeof(dir), NULL);
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		buf_free(&b);
 		return err_set(e, errno, "open %s", dir);
@@ -327,7 +327,7 @@ int stage_new(struct stage *s, struct err *e)
 	snprintf(s->path, sizeof(s->path), "%s/%d-%lx", dir, (int)getpid(), (unsigned long)now_ns());
 	if (mkdir(s->path, 0700))
 		return err_set(e, errno, "create %s", s->path);
-	s->fd = open(s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->fd = openat(AT_FDCWD, s->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->fd < 0) {
 		int r = err_set(e, errno, "open %s", s->path);
 		rmdir(s->path);
@@ -374,7 +374,7 @@ static int make_link(const char *chain, struct err *e)
 		return err_set(e, errno, "create %s", dir);
 	snprintf(name, sizeof(name), "%.*s", LINK_LEN, chain);
 	snprintf(want, sizeof(want), "../layers/%s/diff", chain);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return err_set(e, errno, "open %s", dir);
 	int r = 0;
@@ -409,7 +409,7 @@ int store_config(const void *p, size_t n, char *id_out, struct err *e)
 	sha256_buf_hex(p, n, id_out);
 	snprintf(name, sizeof(name), "%s.json", id_out);
 	images_path(dir, sizeof(dir), "configs");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, errno, "open %s", dir);
 	int r = faccessat(fd, name, F_OK, 0) == 0 ? 0 : state_write_atomic(fd, name, p, n, e);
@@ -472,7 +472,7 @@ int image_delete(const char *id, struct err *e)
 	const char *dirs[] = { "layers", "l" };
 	for (int k = 0; k < 2; k++) {
 		images_path(p, sizeof(p), dirs[k]);
-		int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int dfd = openat(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 		struct dirent *de;
 		while (d && (de = readdir(d))) {
@@ -560,7 +560,7 @@ void sweep_tmp(void)
 {
 	char dir[4096];
 	images_path(dir, sizeof(dir), "tmp");
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
 	DIR *d = fdopendir(dfd);
@@ -659,7 +659,7 @@ static int write_import_config(const char *diff_id, char *id_out, struct err *e)
 	char name[80];
 	snprintf(name, sizeof(name), "%s.json", id_out);
 	images_path(dir, sizeof(dir), "configs");
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = fd < 0 ? err_set(e, errno, "open %s", dir) : state_write_atomic(fd, name, b.p, b.len, e);
 	if (fd >= 0)
 		close(fd);

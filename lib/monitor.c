@@ -64,7 +64,7 @@ static void log_copy(int logfd, int out, int err)
  * open here would keep the caller's shell waiting for the container's whole life. */
 static void close_inherited(void)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int null = openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
 	for (int fd = 0; fd < 3 && null >= 0; fd++)
 		dup2(null, fd);
 	if (null > 2)
@@ -92,7 +92,7 @@ static void drop_text(void)
 	unsigned long r[8][3], sp = (unsigned long)__builtin_frame_address(0);
 	size_t have = 0, nr = 0;
 	ssize_t n;
-	int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int fd = openat(AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	while (fd >= 0 && (n = read(fd, b + have, sizeof(b) - have)) > 0) {
 		have += n;
 		char *line = b, *nl;
@@ -131,7 +131,7 @@ static void monitor(struct spawn *s, int lockfd, int flags, int report)
 	/* be no obstacle to unmounting anything on the host */
 	chdir("/");
 	snprintf(path, sizeof(path), "%s/container.log", s->dir);
-	int logfd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	int logfd = openat(AT_FDCWD, path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	if (logfd < 0)
 		err_set(&m.e, errno, "open %s", path);
 	else if (!s->c->tty && (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC)))

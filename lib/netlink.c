@@ -35,13 +35,13 @@ int nl_open(int proto)
 int nl_open_netns(int proto, pid_t pid, int nsfd)
 {
 	char p[64];
-	cleanup_close int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	cleanup_close int self = openat(AT_FDCWD, "/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	cleanup_close int ns = -1;
 	if (self < 0)
 		return -errno;
 	if (pid) {
 		snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-		if ((ns = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		if ((ns = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC)) < 0)
 			return -errno;
 		nsfd = ns;
 	}
@@ -385,7 +385,7 @@ int nl_sysctl(const char *path, const char *val)
 {
 	char p[256];
 	snprintf(p, sizeof(p), "/proc/sys/%s", path);
-	cleanup_close int fd = open(p, O_WRONLY | O_CLOEXEC);
+	cleanup_close int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	return write_all(fd, val, strlen(val));

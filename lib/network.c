@@ -181,7 +181,7 @@ static int network_save(struct network *n, int how, struct err *e)
 	char p[4096];
 	struct buf b = { 0 };
 	snprintf(p, sizeof(p), "%s/networks", state_root());
-	cleanup_close int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cleanup_close int dfd = openat(AT_FDCWD, p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int r = dfd < 0 ? err_set(e, errno, "open %s", p) : 0;
 	snprintf(p, sizeof(p), "%s.def", n->name);
 	if (!r && !how && faccessat(dfd, p, F_OK, 0)) {
@@ -606,7 +606,7 @@ static int veth_make(int rt, struct endpoint *ep, pid_t pid, const struct nets *
 	const char *bridge = s->n->bridge;
 	int r = -EEXIST, idx, br;
 	snprintf(p, sizeof(p), "/proc/%d/ns/net", (int)pid);
-	cleanup_close int ns = open(p, O_RDONLY | O_CLOEXEC);
+	cleanup_close int ns = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
 		return err_set(e, errno, "open %s", p);
 	if ((br = nl_ifindex(rt, bridge)) < 0)

@@ -306,7 +306,7 @@ int oci_load(const char *bundle, const char *id, struct oci_spec *s, struct err 
 	if (!realpath(bundle, real))
 		return err_set(e, errno, "bundle %s", bundle);
 	s->bundle = xstrdup(real);
-	int dfd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = dfd < 0 ? -errno : 0;
+	int dfd = openat(AT_FDCWD, real, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = dfd < 0 ? -errno : 0;
 	if (!r)
 		r = read_file_at(dfd, "config.json", JSON_MAX_SIZE, &b);
 	if (dfd >= 0)

@@ -60,7 +60,7 @@ const char *oci_status(int dfd, const struct oci_state *st)
 	if (!cg_layout(&L, NULL) && L->mode != CG_NONE) {
 		snprintf(f, sizeof(f), "%s/%s/%s", L->mode == CG_V2 ? L->v2 : L->v1[CG_FREEZER], st->cg,
 			 L->mode == CG_V2 ? "cgroup.freeze" : "freezer.state");
-		int fd = open(f, O_RDONLY | O_CLOEXEC);
+		int fd = openat(AT_FDCWD, f, O_RDONLY | O_CLOEXEC);
 		if (fd >= 0 && read(fd, v, sizeof(v) - 1) > 0 && (v[0] == '1' || !strncmp(v, "FROZEN", 6)))
 			v[0] = 'p';
 		if (fd >= 0)
@@ -201,7 +201,7 @@ static int proc_paths(const struct oci_spec *s, struct err *e)
 		snprintf(p, sizeof(p), "/proc/sys/%s", j->key);
 		for (char *c = p + 10; *c; c++)
 			*c = *c == '.' ? '/' : *c;
-		int fd = open(p, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : write_all(fd, j->s, j->len);
+		int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : write_all(fd, j->s, j->len);
 		if (fd >= 0)
 			close(fd);
 		if (r)
@@ -222,7 +222,7 @@ static int proc_limits(const struct oci_proc *p, struct err *e)
 			return err_set(e, errno, "setrlimit RLIMIT_%d", p->rlim[i].res);
 	if (p->has_oom) {
 		char v[16];
-		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		int fd = openat(AT_FDCWD, "/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		int r = fd < 0 ? -errno : write_all(fd, v, snprintf(v, sizeof(v), "%d", p->oom));
 		if (fd >= 0)
 			close(fd);
@@ -294,7 +294,8 @@ static int id_maps(pid_t pid, const struct oci_spec *s, struct err *e)
 			buf_printf(&b, "%lld %lld %lld\n", (long long)json_get_int(j, "containerID", 0),
 				   (long long)json_get_int(j, "hostID", 0), (long long)json_get_int(j, "size", 0));
 		snprintf(p, sizeof(p), "/proc/%d/%s_map", (int)pid, i ? "gid" : "uid");
-		int fd = open(p, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : b.p ? write_all(fd, b.p, b.len) : -EINVAL;
+		int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC);
+		int r = fd < 0 ? -errno : b.p ? write_all(fd, b.p, b.len) : -EINVAL;
 		if (fd >= 0)
 			close(fd);
 		buf_free(&b);
@@ -328,7 +329,8 @@ static int ns_enter(const struct oci_spec *s, int self[], int back, struct err *
 		}
 		if (s->join[i].type == CLONE_NEWUSER)
 			return err_set(e, EOPNOTSUPP, "joining an existing user namespace (%s)", path);
-		if ((self[i] = open(p, O_RDONLY | O_CLOEXEC)) < 0 || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		if ((self[i] = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    (fd = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC)) < 0)
 			return err_set(e, errno, "open %s", self[i] < 0 ? p : path);
 		int r = setns(fd, s->join[i].type);
 		close(fd);
@@ -359,7 +361,7 @@ static int dev_rules(const struct oci_spec *s, struct err *e)
 		snprintf(rule, sizeof(rule), "%s %s:%s %s", t ? t : "a", n1, n2, acc ? acc : "rwm");
 		snprintf(f, sizeof(f), "%s/%s/devices.%s", L->v1[CG_DEVICES], s->cgpath,
 			 json_get_bool(d, "allow", 0) ? "allow" : "deny");
-		int fd = open(f, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : write_all(fd, rule, strlen(rule));
+		int fd = openat(AT_FDCWD, f, O_WRONLY | O_CLOEXEC), r = fd < 0 ? -errno : write_all(fd, rule, strlen(rule));
 		if (fd >= 0)
 			close(fd);
 		if (r)
@@ -451,12 +453,12 @@ pid_t oci_exec(pid_t pid, const char *id, struct oci_proc *op, int *master, stru
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++) {
 		snprintf(p, sizeof(p), "/proc/%d/ns/%s", (int)pid, ns[i]);
 		snprintf(q, sizeof(q), "/proc/self/ns/%s", ns[i]);
-		fds[i] = open(p, O_RDONLY | O_CLOEXEC);
+		fds[i] = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC);
 		if (fds[i] >= 0 && !fstat(fds[i], &a) && !stat(q, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
 			close(fds[i]), fds[i] = -1;
 	}
 	snprintf(p, sizeof(p), "/proc/%d/root", (int)pid);
-	int rootfd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC), ncg = cg_open_procs(id, cg, e);
+	int rootfd = openat(AT_FDCWD, p, O_PATH | O_DIRECTORY | O_CLOEXEC), ncg = cg_open_procs(id, cg, e);
 	if (rootfd < 0 || ncg < 0)
 		return rootfd < 0 ? err_set(e, errno, "container %s is not running", id) : ncg;
 	for (size_t i = 0; i < ARRAY_SIZE(ns); i++)

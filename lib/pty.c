@@ -16,7 +16,7 @@
 int pty_open(int *master, int *slave, struct err *e)
 {
 	int unlock = 0;
-	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int m = openat(AT_FDCWD, "/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (m < 0)
 		return err_set(e, errno, "open /dev/ptmx");
 	if (ioctl(m, TIOCSPTLCK, &unlock)) {

@@ -207,6 +207,10 @@ static int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
 		int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
 		r = f < 0 ? err_set(e, errno, "create /dev/console") : close(f);
 	}
+	/* the mount points below, in our own fresh tmpfs */
+	for (const char *d = "pts\0shm\0"; !r && !nodes_only && *d; d += strlen(d) + 1)
+		if (mkdirat(dev, d, 0755))
+			r = err_set(e, errno, "mkdir /dev/%s", d);
 	close(dev);
 	if (r || nodes_only)
 		return r;
@@ -331,7 +335,7 @@ int mnt_rootfs(const struct mnt_spec *m, struct err *e)
 	if (m->root ? mnt_bundle_root(merged, e) : stg_is_copy(m->dir) ? mnt_copy(m->dir, merged, e) :
 	    mnt_overlay(m, merged, e))
 		return -e->no;
-	int rootfd = open(merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int rootfd = openat(AT_FDCWD, merged, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (rootfd < 0)
 		return err_set(e, errno, "open %s", merged);
 	/* an OCI bundle: its spec's mounts in order, instead of the defaults below */

@@ -110,7 +110,7 @@ static void sweep_partial(void)
 	struct dirent *de;
 	struct dir_it it;
 	snprintf(d, sizeof(d), "%s/containers", state_root());
-	int dir = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dir = openat(AT_FDCWD, d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	dir_it_init(&it, dir, b, sizeof(b));
 	while (dir >= 0 && (de = dir_it_next(&it)))
 		if (de->d_name[0] == '.' && strlen(de->d_name) == ID_LEN + 5 && !strcmp(de->d_name + ID_LEN + 1, ".new"))
@@ -138,7 +138,7 @@ int ctr_create(struct container *c, struct err *e)
 	/* built under a name ctr_list skips, so ps never sees a half-made container */
 	if (!r && mkdir(tmp, 0700))
 		r = err_set(e, errno, "create %s", tmp);
-	else if (!r && (dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	else if (!r && (dfd = openat(AT_FDCWD, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		r = err_set(e, errno, "open %s", tmp);
 	if (!r)
 		r = workspace(dfd, e);
@@ -300,7 +300,7 @@ static int proc_stdio(struct proc *p, struct err *e)
 int self_memfd(struct err *e)
 {
 	struct stat st;
-	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	int in = openat(AT_FDCWD, "/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	int fd = memfd_create("mydocker-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	off_t off = 0;
 	int r = in < 0 || fd < 0 || fstat(in, &st) ? -errno : 0;
@@ -359,7 +359,7 @@ static int proc_wait_start(const struct proc *p, struct err *e)
 	struct ctl_msg m = { .code = CTL_READY };
 	char path[32];
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", p->waitfd);
-	int r = fd_send(p->sock, &m, sizeof(m), -1), fd = r ? -1 : open(path, O_WRONLY | O_CLOEXEC);
+	int r = fd_send(p->sock, &m, sizeof(m), -1), fd = r ? -1 : openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
 	if (r || fd < 0 || write(fd, "0", 1) != 1)
 		return err_set(e, r ? -r : errno, "exec fifo");
 	close(fd);
@@ -718,7 +718,7 @@ static int launch_fg(struct spawn *s, int lockfd, int flags, int *code, struct e
 		close(lockfd);
 		return err_set(e, errno, "signalfd");
 	}
-	if (!(flags & LAUNCH_STDIN) && !c->tty && (null = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	if (!(flags & LAUNCH_STDIN) && !c->tty && (null = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		close(lockfd);
 		return err_set(e, errno, "open /dev/null");
 	}

@@ -131,7 +131,7 @@ static int prepare(struct simg *s, const char *ref, struct stage *st, int k, str
 	int same = !config_read(img.id, &orig, e);
 	r = same ? 0 : -e->no;
 	for (int i = 0; i < s->nl && !r; i++) {
-		int dfd = open(img.layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int dfd = openat(AT_FDCWD, img.layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		snprintf(s->file[i], sizeof(s->file[i]), "t%d.%d", k, i);
 		if (dfd < 0) {
 			r = err_set(e, errno, "layer %s", img.layers[i]);

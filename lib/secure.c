@@ -78,8 +78,11 @@ int sec_caps(char *const *add, char *const *drop, uint64_t *keep, struct err *e)
 int sec_caps_bound(uint64_t keep, struct err *e)
 {
 	for (int c = 0; c < 64; c++)
-		if (!(keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) && errno != EINVAL)
+		if (!(keep >> c & 1) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0)) {
+			if (errno == EINVAL)	/* past the last capability this kernel knows */
+				break;
 			return err_set(e, errno, "drop capability %d from the bounding set", c);
+		}
 	return 0;
 }
 
@@ -106,39 +109,50 @@ int sec_caps_apply(uint64_t keep, int nnp, struct err *e)
 	return 0;
 }
 
-static const char *const masked[] = {
-	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-	"/proc/timer_stats", "/sys/firmware", "/sys/devices/virtual/powercap",
+/* docker's masked paths; is_dir: what each usually is (the other way is tried when it is not) */
+static const struct { const char *path; int is_dir; } masked[] = {
+	{ "/proc/acpi", 1 }, { "/proc/asound", 1 }, { "/proc/interrupts", 0 }, { "/proc/kcore", 0 },
+	{ "/proc/keys", 0 }, { "/proc/latency_stats", 0 }, { "/proc/sched_debug", 0 }, { "/proc/scsi", 1 },
+	{ "/proc/timer_list", 0 }, { "/proc/timer_stats", 0 }, { "/sys/firmware", 1 },
+	{ "/sys/devices/virtual/powercap", 1 },
 };
 static const char *const readonly[] = {
 	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 };
 
-static int mask(const char *p, struct err *e)
+/* Over p: an empty read-only tmpfs (a directory) or /dev/null (anything else); nothing if p is
+ * absent. Mounting the wrong kind fails with ENOTDIR, and the other is tried. */
+static int mask_as(const char *p, int is_dir, struct err *e)
 {
 	struct stat st;
-	if (lstat(p, &st))
-		return errno == ENOENT ? 0 : err_set(e, errno, "mask %s", p);
-	if (S_ISDIR(st.st_mode)) {
-		if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=755"))
-			return err_set(e, errno, "mask %s", p);
-		return 0;
+	for (int i = 0; i < 2; i++, is_dir = !is_dir) {
+		if (is_dir && !mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				     "size=0,mode=755"))
+			return 0;
+		if (!is_dir) {
+			if (stat("/dev/null", &st) || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+				return err_set(e, 0, "mask %s: /dev/null is not the null device", p);
+			if (!mount("/dev/null", p, NULL, MS_BIND, NULL))
+				return 0;
+		}
+		if (errno == ENOENT)
+			return 0;
+		if (errno != ENOTDIR)
+			break;
 	}
-	if (stat("/dev/null", &st) || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-		return err_set(e, 0, "mask %s: /dev/null is not the null device", p);
-	if (mount("/dev/null", p, NULL, MS_BIND, NULL))
-		return err_set(e, errno, "mask %s", p);
-	return 0;
+	return err_set(e, errno, "mask %s", p);
+}
+
+static int mask(const char *p, struct err *e)
+{
+	return mask_as(p, 1, e);
 }
 
 /* Bind p on itself and remount it read-only (skipped if absent). */
 static int make_ro(const char *p, int bind, struct err *e)
 {
-	if (access(p, F_OK))
-		return errno == ENOENT ? 0 : err_set(e, errno, "read-only %s", p);
 	if (bind && mount(p, p, NULL, MS_BIND | MS_REC, NULL))
-		return err_set(e, errno, "bind %s", p);
+		return errno == ENOENT ? 0 : err_set(e, errno, "bind %s", p);
 	if (mount(NULL, p, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		return err_set(e, errno, "remount %s read-only", p);
 	return 0;
@@ -149,7 +163,7 @@ int sec_mask_paths(struct err *e)
 	struct statvfs v;
 	struct stat a, b;
 	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
-		if (mask(masked[i], e))
+		if (mask_as(masked[i].path, masked[i].is_dir, e))
 			return -e->no;
 	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++)
 		if (make_ro(readonly[i], 1, e))
@@ -271,7 +285,7 @@ int sec_seccomp_mode(pid_t pid)
 {
 	char p[64], buf[4096];
 	snprintf(p, sizeof(p), "/proc/%d/status", (int)pid);
-	int fd = open(p, O_RDONLY | O_CLOEXEC), mode = -1;
+	int fd = openat(AT_FDCWD, p, O_RDONLY | O_CLOEXEC), mode = -1;
 	ssize_t r = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 	if (fd >= 0)
 		close(fd);

@@ -14,9 +14,10 @@ void state_set_root(const char *dir);
 int state_init(struct err *e);
 
 /* Crash consistency of state records (config.json, NETWORK.json, repositories.json, ...).
- * 1. A record is never written in place: a new one goes to a temp name and is renamed over the old,
- *    so a reader, or a kill -9 at any moment, sees the old or the new record, never a mix or a
- *    truncated one (kill -9 loses nothing that was written: it is in the page cache).
+ * 1. A record is never written in place: a new one goes to a temp name and is renamed over the old
+ *    (unsynced ones: the names are exchanged and the old one unlinked), so a reader, or a kill -9
+ *    at any moment, sees the old or the new record, never a mix or a truncated one (kill -9 loses
+ *    nothing that was written: it is in the page cache).
  * 2. Power loss is what fsync is for. STATE_SYNC: fsync the file before the rename, so the name can
  *    never point at an inode whose data did not reach the disk (zero-length after a power cut on
  *    filesystems without ext4's auto_da_alloc, e.g. XFS). STATE_SYNC_DIR: also fsync the directory

@@ -50,7 +50,7 @@ static void probe_child(const char *dir, int fd)
 	else {
 		/* mounted is not enough: a write must reach the upper dir */
 		snprintf(m, sizeof(m), "%s/m/probe", dir);
-		int f = open(m, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		int f = openat(AT_FDCWD, m, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
 		pr.overlay = f < 0 ? errno : 0;
 		if (f >= 0)
 			close(f);
@@ -369,10 +369,10 @@ int stg_copy_layers(char *const *layers, int nlayers, const char *dst, struct er
 	e->no = 0;
 	if (mkdir(dst, 0755))
 		return err_set(e, errno, "create %s", dst);
-	if ((c.root = open(dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	if ((c.root = openat(AT_FDCWD, dst, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return err_set(e, errno, "open %s", dst);
 	for (int i = 0; i < nlayers && !r; i++) {
-		int s = open(layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int s = openat(AT_FDCWD, layers[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (s < 0) {
 			r = err_set(e, errno, "open layer %s", layers[i]);
 			break;
