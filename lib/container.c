@@ -15,10 +15,15 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include "container.h"
 #include "defaults.h"
 #include "json.h"
 #include "network.h"
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
 
 static const char *const status_names[] = { "created", "running", "exited" };
 #define ZERO_TIME "0001-01-01T00:00:00Z"
@@ -894,6 +899,70 @@ static int mounts_under(const char *dir, char ***out)
 	return n;
 }
 
+/* ---- spare workspaces ----
+ * Every directory made on ext4 takes a block and every one removed frees it; with online discard
+ * and no journal each free is a synchronous discard (~0.1-0.2 ms on the VMs we measure on). So rm
+ * keeps up to SPARES emptied workspaces as ROOT/containers/.spareN and the next create takes one
+ * instead of making four directories. A spare holds nothing of its last container: empty upper,
+ * work and merged with their first modes, owned by root, without xattrs (overlayfs's own
+ * trusted.overlay.* on upper are removed). */
+#define SPARES 2
+
+static const struct { const char *name; mode_t mode; } ws_dirs[] = {
+	{ "upper", 0755 }, { "work", 0700 }, { "merged", 0755 },
+};
+
+/* Empty dfd/name and check it is as new: 0, or why not. */
+static int ws_clean(int dfd, const char *name, mode_t mode)
+{
+	struct stat st;
+	char x[1024];
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = fstat(fd, &st) ? -errno : (st.st_mode & 07777) != mode || st.st_uid || st.st_gid ? -EPERM :
+		rm_rf_contents(fd, NULL);
+	ssize_t n = r ? 0 : flistxattr(fd, x, sizeof(x));
+	if (n < 0)
+		r = -errno;
+	for (ssize_t i = 0; !r && i < n; i += (ssize_t)strlen(x + i) + 1)
+		if (strncmp(x + i, "trusted.overlay.", 16) || fremovexattr(fd, x + i))
+			r = -EPERM;
+	close(fd);
+	return r;
+}
+
+/* trash (a removed container's dir, renamed out of sight) becomes a spare, or is removed. */
+static int spare_keep(const char *trash)
+{
+	static const char *const keep[] = { "upper", "work", "merged", NULL };
+	char spare[4096];
+	int fd = openat(AT_FDCWD, trash, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r = fd < 0;
+	if (!r)
+		r = rm_rf_contents(fd, keep);
+	for (size_t i = 0; !r && i < ARRAY_SIZE(ws_dirs); i++)
+		r = ws_clean(fd, ws_dirs[i].name, ws_dirs[i].mode);
+	if (fd >= 0)
+		close(fd);
+	for (int i = 0; !r && i < SPARES; i++) {
+		snprintf(spare, sizeof(spare), "%s/containers/.spare%d", state_root(), i);
+		if (!syscall(SYS_renameat2, AT_FDCWD, trash, AT_FDCWD, spare, RENAME_NOREPLACE))
+			return 0;
+	}
+	return rm_rf(trash);
+}
+
+int ctr_spare_take(const char *dst)
+{
+	char p[4096];
+	for (int i = 0; i < SPARES; i++) {
+		snprintf(p, sizeof(p), "%s/containers/.spare%d", state_root(), i);
+		if (!rename(p, dst))
+			return 0;
+	}
+	return -ENOENT;
+}
+
 int ctr_remove(const char *id, struct err *e)
 {
 	char d[4096], real[4096];
@@ -919,7 +988,7 @@ int ctr_remove(const char *id, struct err *e)
 	snprintf(trash, sizeof(trash), "%s/containers/.%s.rm", state_root(), id);
 	if (rename(real, trash))
 		return err_set(e, errno, "rename %s", real);
-	int r = rm_rf(trash);
+	int r = spare_keep(trash);
 	if (r)
 		return err_set(e, -r, "remove %s", trash);
 	return 0;

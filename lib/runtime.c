@@ -135,12 +135,14 @@ int ctr_create(struct container *c, struct err *e)
 		r = err_set(e, 0, "the container name \"%s\" is already in use", c->name), e->no = EEXIST;
 	ctr_dir(c->id, dir, sizeof(dir));
 	snprintf(tmp, sizeof(tmp), "%s/containers/.%s.new", state_root(), c->id);
-	/* built under a name ctr_list skips, so ps never sees a half-made container */
-	if (!r && mkdir(tmp, 0700))
+	/* built under a name ctr_list skips, so ps never sees a half-made container; on a spare
+	 * workspace if rm kept one */
+	int spare = !r && !ctr_spare_take(tmp);
+	if (!r && !spare && mkdir(tmp, 0700))
 		r = err_set(e, errno, "create %s", tmp);
 	else if (!r && (dfd = openat(AT_FDCWD, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 		r = err_set(e, errno, "open %s", tmp);
-	if (!r)
+	if (!r && !spare)
 		r = workspace(dfd, e);
 	if (!r && ctr_to_json(c, &j))
 		r = err_set(e, ENOMEM, "serialise the container");

@@ -475,6 +475,29 @@ struct dirent *dir_it_next(struct dir_it *it)
 	}
 }
 
+static int rm_tree(int dirfd, const char *name, int type, dev_t dev, int depth);
+
+/* Every entry of the open directory fd (on device dev) but those named in keep. */
+static int rm_entries(int fd, dev_t dev, const char *const *keep, int depth)
+{
+	char b[512] __attribute__((aligned(8)));	/* with rm_tree, < 4 MiB of stack at the depth limit */
+	struct dir_it it;
+	struct dirent *de;
+	int r = 0;
+	dir_it_init(&it, fd, b, sizeof(b));
+	errno = 0;
+	while ((de = dir_it_next(&it))) {
+		int kept = 0;
+		for (const char *const *k = keep; k && *k && !kept; k++)
+			kept = !strcmp(de->d_name, *k);
+		int q = kept ? 0 : rm_tree(fd, de->d_name, de->d_type, dev, depth + 1);
+		if (q && !r)
+			r = q;
+		errno = 0;
+	}
+	return errno && !r ? -errno : r;
+}
+
 /* type: the entry's d_type (DT_UNKNOWN if not known) */
 static int rm_tree(int dirfd, const char *name, int type, dev_t dev, int depth)
 {
@@ -499,24 +522,17 @@ static int rm_tree(int dirfd, const char *name, int type, dev_t dev, int depth)
 	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	char b[512] __attribute__((aligned(8)));	/* < 3 MiB of stack at the depth limit */
-	struct dir_it it;
-	dir_it_init(&it, fd, b, sizeof(b));
-	int r = 0;
-	struct dirent *de;
-	errno = 0;
-	while ((de = dir_it_next(&it))) {
-		int q = rm_tree(fd, de->d_name, de->d_type, st.st_dev, depth + 1);
-		if (q && !r)
-			r = q;
-		errno = 0;
-	}
-	if (errno && !r)
-		r = -errno;
+	int r = rm_entries(fd, st.st_dev, NULL, depth);
 	close(fd);
 	if (!r && unlinkat(dirfd, name, AT_REMOVEDIR) && errno != ENOENT)
 		r = -errno;
 	return r;
+}
+
+int rm_rf_contents(int fd, const char *const *keep)
+{
+	struct stat st;
+	return fstat(fd, &st) ? -errno : rm_entries(fd, st.st_dev, keep, 0);
 }
 
 int rm_rf_at(int dirfd, const char *name)

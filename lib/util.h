@@ -100,6 +100,9 @@ void fmt_size(uint64_t n, char out[16]);
 int mkdir_p(const char *path, mode_t mode);
 /* rm -rf of dirfd/name without following symlinks or crossing mount points. 0 or -errno. */
 int rm_rf_at(int dirfd, const char *name);
+/* Empty the open directory fd, except the entries named in keep (NULL-terminated, or NULL);
+ * never crosses a mount. */
+int rm_rf_contents(int fd, const char *const *keep);
 int rm_rf(const char *path);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

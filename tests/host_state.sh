@@ -35,7 +35,12 @@ host_state() {
 	fi
 	our_md_pids | sed 's/^/mydocker process: /'
 	pgrep -f "^sleep $MARK" | sed 's/^/container process: /'
-	ls -A "$MYDOCKER_ROOT/containers" 2>/dev/null | sed 's/^/state dir: /'
+	ctr_entries | sed 's/^/state dir: /'
+	# a spare workspace is three empty directories, never anything of a removed container
+	for s in "$MYDOCKER_ROOT"/containers/.spare*; do
+		[ -d "$s" ] && [ "$(ls -A "$s" | tr '\n' ' ')$(find "$s" -mindepth 2 | head -n 1)" != "merged upper work " ] &&
+			echo "unclean spare: $s"
+	done
 	ls -A "$MYDOCKER_ROOT/locks" 2>/dev/null | grep '^ctr-' | sed 's/^/lock: /'
 	ls -A "$MYDOCKER_ROOT/images/tmp" 2>/dev/null | sed 's/^/staging: /'
 }

@@ -60,6 +60,8 @@ expect_err() {
 }
 
 need_root() { [ "$(id -u)" = 0 ] || { skip "$TNAME" "needs root"; exit 0; }; }
+# entries of ROOT/containers but the spare workspaces rm keeps (.spare0, .spare1: not containers)
+ctr_entries() { ls -A "$MYDOCKER_ROOT/containers" 2>/dev/null | grep -vx '\.spare[0-9]' || :; }
 import_busybox() { "$MD" import "$TOP/rootfs/busybox.tar" busybox >/dev/null; }
 
 rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }

@@ -34,7 +34,7 @@ Y=$(printf 'ef%.0s' $(seq 1 32))
 mkdir -p "$C/.$Y.new/upper" && touch "$MYDOCKER_ROOT/locks/ctr-$Y"
 check "leftovers of killed commands are invisible to ps -a" sh -c "[ -z \"\$('$MD' ps -aq)\" ]"
 "$MD" run --rm busybox true
-testing "the next create sweeps them" "ls -A '$C' | wc -l; ls '$MYDOCKER_ROOT/locks' | grep -c '^ctr-' || :" "0\n0\n"
+testing "the next create sweeps them" "ctr_entries | wc -l; ls '$MYDOCKER_ROOT/locks' | grep -c '^ctr-' || :" "0\n0\n"
 ids_seen
 
 pick_id() {	# a random container id of ours, in state $1 (running|any)

@@ -300,8 +300,41 @@ else
 	skip "--rm: volatile overlay" "kernel $(uname -r) is older than 5.10"
 fi
 
+# spare workspaces: rm keeps up to two emptied workspaces (.spare0, .spare1) and the next create
+# takes one; nothing of the removed container may reach the next one
+SPARES="ls -A '$C' | grep -cx '\.spare[0-9]' || :"
+clean_spares() {	# every spare is upper, work, merged: empty, the usual modes, no xattrs
+	for s in "$C"/.spare*; do
+		[ -d "$s" ] || continue
+		[ "$(ls -A "$s" | tr '\n' ' ')" = "merged upper work " ] || { echo "$s: $(ls -A "$s")"; return 1; }
+		[ -z "$(find "$s" -mindepth 2)" ] || { echo "$s not empty: $(find "$s" -mindepth 2 | head -3)"; return 1; }
+		[ "$(stat -c %a "$s/upper" "$s/work" "$s/merged" | tr '\n' ' ')" = "755 700 755 " ] || { echo "$s: modes"; return 1; }
+		python3 -c 'import os,sys; sys.exit(sum(len(os.listxattr(p)) for p in sys.argv[1:]))' "$s/upper" "$s/work" "$s/merged" ||
+			{ echo "$s: xattrs left"; return 1; }
+	done
+}
+for s in "$C"/.spare*; do rm -rf "$s"; done
+"$MD" run --rm busybox sh -c 'echo secret > /leak; mkdir /d; rm /bin/ls' >/dev/null
+testing "rm keeps the emptied workspace as a spare" "$SPARES" "1\n"
+check "the spare is clean (empty dirs, modes, no xattrs)" clean_spares
+testing "the next container, on it, sees the image, not what the last one did" \
+	"$MD run --rm busybox sh -c 'cat /leak; ls -d /d; ls /bin/ls' 2>&1" \
+	"cat: can't open '/leak': No such file or directory\nls: /d: No such file or directory\n/bin/ls\n"
+X5=$("$MD" run -d busybox sleep 300 | tail -n 1)
+testing "a running container has taken the spare" "$SPARES" "0\n"
+"$MD" rm -f "$X5" >/dev/null
+ids=""
+for i in 1 2 3 4; do ids="$ids $("$MD" run -d busybox true | tail -n 1)"; done
+sleep 0.5
+"$MD" rm -f $ids >/dev/null
+testing "at most two spares" "$SPARES" "2\n"
+check "all clean" clean_spares
+"$MD" run --rm busybox chmod 700 / >/dev/null
+testing "a workspace whose root changed mode is not kept" "$SPARES" "1\n"
+check "still clean" clean_spares
+
 for x in "$R" "$S" "$U" "$W"; do "$MD" rm "$x" >/dev/null 2>&1; done
-check "rm removed every container dir" sh -c "[ -z \"\$(ls $C)\" ]"
+check "rm removed every container dir (spares aside)" sh -c "[ -z \"\$(ls -A $C | grep -vx '\\.spare[0-9]')\" ]"
 check "no mount left under the state root" sh -c "! grep -q '$MYDOCKER_ROOT/containers' /proc/self/mountinfo"
 expect_err "stop of an unknown container" "No such container" "$MD" stop "$R12"
 exit 0

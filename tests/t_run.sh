@@ -5,7 +5,7 @@ need_root
 import_busybox || { _fail "import busybox" "$("$MD" import "$TOP/rootfs/busybox.tar" busybox 2>&1)"; exit 1; }
 C=$MYDOCKER_ROOT/containers
 SL=9$$	# a sleep only this run of the test starts
-ncont() { ls -A "$C" 2>/dev/null | wc -l; }
+ncont() { ctr_entries | wc -l; }
 mounts() { grep -c "$T" /proc/self/mountinfo; }
 # unchanged CMD...: CMD fails and leaves no container dir and no mount behind
 unchanged() {

@@ -22,4 +22,4 @@ testing "modes kept" "'$MD' run --rm busybox stat -c %a /tmp" "1777\n"
 check "start again uses the same copy" sh -c "'$MD' start -a w && '$MD' run --rm busybox true"
 expect_err "commit is refused" 'vfs|copy' "$MD" commit w img:x
 check "rm removes the copy" sh -c "'$MD' rm w && test ! -e '$MYDOCKER_ROOT/containers/$ID'"
-testing "no copy or probe left" "ls -A '$MYDOCKER_ROOT/containers' | wc -l" "0\n"
+testing "no copy or probe left" "ctr_entries | wc -l" "0\n"
