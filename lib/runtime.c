@@ -275,6 +275,23 @@ void fds_close_except(int a, int b)
 }
 
 /* stdio: a pty of the current root's devpts, or the fds the parent chose */
+/* Every ignored signal back to its default (execve resets only caught ones): those the kernel
+ * lists in SigIgn, or all of them if /proc cannot tell. */
+static void signals_default(void)
+{
+	char b[4096], *ign;
+	unsigned long long m = ~0ull;
+	int fd = openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, b, sizeof(b) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n > 0 && (b[n] = 0, ign = strstr(b, "\nSigIgn:")))
+		m = strtoull(ign + 8, NULL, 16);
+	for (int s = 1; s < _NSIG && s <= 64; s++)
+		if (m >> (s - 1) & 1)
+			signal(s, SIG_DFL);
+}
+
 static int proc_stdio(struct proc *p, struct err *e)
 {
 	int m = -1, s = -1;
@@ -377,8 +394,7 @@ void proc_start(struct proc *p)
 	gid_t gid = 0;
 	char home[256], **env;
 	/* default dispositions and an empty mask: ignored or blocked signals would survive execve */
-	for (int s = 1; s < _NSIG; s++)
-		signal(s, SIG_DFL);
+	signals_default();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* exec: into the container's cgroup before anything is charged (fds opened on the host) */

@@ -17,6 +17,8 @@ idof() { grep -l "\"Name\": \"$1\"" "$C"/*/config.json | head -n 1 | xargs dirna
 field() { sed -n "s/.*\"$2\": \(.*\),*$/\1/p" "$C/$1/config.json" 2>/dev/null | head -n 1 | tr -d ','; }
 
 # ---- the command ----
+testing "signals the caller ignored are at their defaults in the container" \
+	"trap '' HUP USR1 PIPE; '$MD' run --rm busybox grep SigIgn /proc/self/status" "SigIgn:\t0000000000000000\n"
 testing "echo hello" "$MD run --rm busybox echo hello" "hello\n"
 args_exact() {
 	set -- "a b" "" "  lead and trail  " "new
