@@ -970,8 +970,19 @@ int ctr_remove(const char *id, struct err *e)
 	if (!valid_id(id))
 		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	ctr_dir(id, d, sizeof(d));
-	if (!realpath(d, real))
+	/* its path as mountinfo spells it (the root's own symlinks resolved): the kernel's name for
+	 * an fd of it (the directory itself is never a symlink) */
+	int fd = openat(AT_FDCWD, d, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
 		return err_set(e, errno, "%s", d);
+	char self[32];
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	ssize_t rl = readlink(self, real, sizeof(real) - 1);
+	int no = errno;
+	close(fd);
+	if (rl <= 0 || real[0] != '/')
+		return err_set(e, rl < 0 ? no : ENOENT, "%s", d);
+	real[rl] = 0;
 	/* Nothing is mounted on the host for a container (its mounts live in its own namespace), so a
 	 * mount here is someone else's: refuse, rather than delete through it. */
 	int n = mounts_under(real, &m);
@@ -984,8 +995,8 @@ int ctr_remove(const char *id, struct err *e)
 	}
 	/* Out of sight first: an rm killed halfway through leaves .<id>.rm (swept by the next create
 	 * via ctr_sweep_locks), never a record-less dir that ps cannot show and rm cannot name. */
-	char trash[4096];
-	snprintf(trash, sizeof(trash), "%s/containers/.%s.rm", state_root(), id);
+	char *trash = d;
+	snprintf(trash, sizeof(d), "%s/containers/.%s.rm", state_root(), id);
 	if (rename(real, trash))
 		return err_set(e, errno, "rename %s", real);
 	int r = spare_keep(trash);

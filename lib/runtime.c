@@ -276,7 +276,7 @@ void fds_close_except(int a, int b)
 
 /* stdio: a pty of the current root's devpts, or the fds the parent chose */
 /* Every ignored signal back to its default (execve resets only caught ones): those the kernel
- * lists in SigIgn, or all of them if /proc cannot tell. */
+ * lists in SigIgn, or all of them if /proc cannot tell. SIGKILL and SIGSTOP fail, harmlessly. */
 static void signals_default(void)
 {
 	char b[4096], *ign;
@@ -287,9 +287,12 @@ static void signals_default(void)
 		close(fd);
 	if (n > 0 && (b[n] = 0, ign = strstr(b, "\nSigIgn:")))
 		m = strtoull(ign + 8, NULL, 16);
+	/* the raw call: libc refuses the signals it reserves for itself (32-34), which a caller may
+	 * have ignored as well; SIG_DFL with no flags, no restorer and no mask is all zeros */
+	unsigned long act[4] = { 0 };
 	for (int s = 1; s < _NSIG && s <= 64; s++)
 		if (m >> (s - 1) & 1)
-			signal(s, SIG_DFL);
+			syscall(SYS_rt_sigaction, s, act, NULL, 8);
 }
 
 static int proc_stdio(struct proc *p, struct err *e)
