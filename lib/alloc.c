@@ -88,7 +88,7 @@ void *malloc(size_t n)
 		return p;
 	}
 	if ((size_t)(lim - cur) < sz) {
-		/* the rest of the old region is left to the small classes' lists: not worth it */
+		/* the rest of the old region stays unused: less than one block of this class */
 		char *m = mmap(NULL, CHUNK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (m == MAP_FAILED) {
 			give();

@@ -201,17 +201,30 @@ int cg_layout(const struct cg_layout **l, struct err *e)
 
 /* ---- files ---- */
 
-static int cg_write(const char *dir, const char *file, const char *val, struct err *e)
+/* Write each of vals to dir/file, one write each (the kernel takes one value per write). */
+static int cg_write_each(const char *dir, const char *file, const char *const *vals, size_t n,
+			 struct err *e)
 {
-	char p[CG_PATH + 64], v[160];
-	int n = snprintf(v, sizeof(v), "%s\n", val);
+	char p[CG_PATH + 64];
 	snprintf(p, sizeof(p), "%s/%s", dir, file);
 	int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC | (base[0] ? O_CREAT | O_APPEND : 0), 0644);
 	if (fd < 0)
 		return err_set(e, errno, "open %s", p);
-	int r = write_all(fd, v, n);
+	for (size_t i = 0; i < n; i++) {
+		char v[160];
+		int r = write_all(fd, v, snprintf(v, sizeof(v), "%s\n", vals[i]));
+		if (r) {
+			close(fd);
+			return err_set(e, -r, "write \"%s\" to %s", vals[i], p);
+		}
+	}
 	close(fd);
-	return r ? err_set(e, -r, "write \"%s\" to %s", val, p) : 0;
+	return 0;
+}
+
+static int cg_write(const char *dir, const char *file, const char *val, struct err *e)
+{
+	return cg_write_each(dir, file, &val, 1, e);
 }
 
 static int cg_writef(const char *dir, const char *file, struct err *e, const char *fmt, ...)
@@ -392,31 +405,9 @@ static int make_dirs(const struct cg_layout *L, int c, const char *id, int *made
 	return !r ? cg_write(par, "cgroup.clone_children", "1", e) : 0;
 }
 
-/* Write each of vals to dir/file, one write each (the kernel takes one value per write). */
-static int cg_write_each(const char *dir, const char *file, const char *const *vals, size_t n,
-			 struct err *e)
-{
-	char p[CG_PATH + 64];
-	snprintf(p, sizeof(p), "%s/%s", dir, file);
-	int fd = openat(AT_FDCWD, p, O_WRONLY | O_CLOEXEC | (base[0] ? O_CREAT | O_APPEND : 0), 0644);
-	if (fd < 0)
-		return err_set(e, errno, "open %s", p);
-	for (size_t i = 0; i < n; i++) {
-		char v[64];
-		int r = write_all(fd, v, snprintf(v, sizeof(v), "%s\n", vals[i]));
-		if (r) {
-			close(fd);
-			return err_set(e, -r, "write \"%s\" to %s", vals[i], p);
-		}
-	}
-	close(fd);
-	return 0;
-}
-
 static int write_devices(const char *dir, struct err *e)
 {
-	static const char *const deny[] = { "a" };
-	if (cg_write_each(dir, "devices.deny", deny, 1, e) ||
+	if (cg_write(dir, "devices.deny", "a", e) ||
 	    cg_write_each(dir, "devices.allow", dev_allow, ARRAY_SIZE(dev_allow), e))
 		return -e->no;
 	return 0;

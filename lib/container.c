@@ -389,7 +389,7 @@ int ctr_open_dir(const char *id, struct err *e)
 	if (!valid_id(id))
 		return err_msg(e, EINVAL, "invalid container id \"%.80s\"", id);
 	ctr_dir(id, d, sizeof(d));
-	/* openat, not open: musl's openat(AT_FDCWD, ) adds an fcntl for O_CLOEXEC */
+	/* openat, not open: musl's open() adds an fcntl for O_CLOEXEC */
 	int fd = openat(AT_FDCWD, d, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, errno, "open %s", d);
@@ -908,9 +908,9 @@ static int mounts_under(const char *dir, char ***out)
  * trusted.overlay.* on upper are removed). */
 #define SPARES 2
 
-static const struct { const char *name; mode_t mode; } ws_dirs[] = {
-	{ "upper", 0755 }, { "work", 0700 }, { "merged", 0755 },
-};
+/* the workspace: the overlay's upper and work dirs and merged, where the root is mounted */
+static const char *const ws_names[] = { "upper", "work", "merged", NULL };
+static const mode_t ws_modes[] = { 0755, 0700, 0755 };
 
 /* Empty dfd/name and check it is as new: 0, or why not. */
 static int ws_clean(int dfd, const char *name, mode_t mode)
@@ -935,13 +935,12 @@ static int ws_clean(int dfd, const char *name, mode_t mode)
 /* trash (a removed container's dir, renamed out of sight) becomes a spare, or is removed. */
 static int spare_keep(const char *trash)
 {
-	static const char *const keep[] = { "upper", "work", "merged", NULL };
 	char spare[4096];
 	int fd = openat(AT_FDCWD, trash, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r = fd < 0;
 	if (!r)
-		r = rm_rf_contents(fd, keep);
-	for (size_t i = 0; !r && i < ARRAY_SIZE(ws_dirs); i++)
-		r = ws_clean(fd, ws_dirs[i].name, ws_dirs[i].mode);
+		r = rm_rf_contents(fd, ws_names);
+	for (size_t i = 0; !r && ws_names[i]; i++)
+		r = ws_clean(fd, ws_names[i], ws_modes[i]);
 	if (fd >= 0)
 		close(fd);
 	for (int i = 0; !r && i < SPARES; i++) {
@@ -952,15 +951,28 @@ static int spare_keep(const char *trash)
 	return rm_rf(trash);
 }
 
-int ctr_spare_take(const char *dst)
+int ctr_workspace(const char *dir, struct err *e)
 {
 	char p[4096];
-	for (int i = 0; i < SPARES; i++) {
+	int spare = 0;
+	for (int i = 0; i < SPARES && !spare; i++) {
 		snprintf(p, sizeof(p), "%s/containers/.spare%d", state_root(), i);
-		if (!rename(p, dst))
-			return 0;
+		spare = !rename(p, dir);
 	}
-	return -ENOENT;
+	if (!spare && mkdir(dir, 0700))
+		return err_set(e, errno, "create %s", dir);
+	int fd = openat(AT_FDCWD, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), r = 0;
+	if (fd < 0)
+		r = err_set(e, errno, "open %s", dir);
+	for (size_t i = 0; !r && !spare && ws_names[i]; i++)
+		if (mkdirat(fd, ws_names[i], ws_modes[i]))
+			r = err_set(e, errno, "create the overlay workspace");
+	if (!r)
+		return fd;
+	if (fd >= 0)
+		close(fd);
+	rm_rf(dir);
+	return r;
 }
 
 int ctr_remove(const char *id, struct err *e)

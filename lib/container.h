@@ -120,9 +120,9 @@ int ctr_settle(const struct container *c, int killed, struct err *e);
  * if anything is mounted at or under it (per /proc/self/mountinfo) it fails with -EBUSY naming
  * the mount and removes nothing, rather than delete through it. For rm and the monitor (--rm). */
 int ctr_remove(const char *id, struct err *e);
-/* Rename a spare workspace (what rm keeps of a removed container: empty upper, work and merged)
- * to dst: 0, or -ENOENT when there is none. */
-int ctr_spare_take(const char *dst);
+/* Make dir, a new container's directory with its workspace (upper, work, merged): a spare that
+ * rm kept, renamed to dir, or made afresh. Returns an open fd of dir, or -errno (nothing left). */
+int ctr_workspace(const char *dir, struct err *e);
 /* Remove ROOT/locks/ctr-<id> (rm does it while holding the lock, as its last step). */
 void ctr_unlink_lock(const char *id);
 /* Remove ROOT/locks/ctr-<id> files whose container is gone (left by an rm killed before its last

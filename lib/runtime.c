@@ -94,14 +94,6 @@ static void name_pick(struct container *c)
 	snprintf(c->name, sizeof(c->name), "c%.12s", c->id);
 }
 
-/* The workspace: the overlay's upper and work dirs and merged, where the root is mounted. */
-static int workspace(int dfd, struct err *e)
-{
-	if (mkdirat(dfd, "upper", 0755) || mkdirat(dfd, "work", 0700) || mkdirat(dfd, "merged", 0755))
-		return err_set(e, errno, "create the overlay workspace");
-	return 0;
-}
-
 /* A ".<id>.new" seen under the creation lock is what a killed creator left: remove it; likewise
  * the lock files of containers that are gone. */
 static void sweep_partial(void)
@@ -135,15 +127,9 @@ int ctr_create(struct container *c, struct err *e)
 		r = err_set(e, 0, "the container name \"%s\" is already in use", c->name), e->no = EEXIST;
 	ctr_dir(c->id, dir, sizeof(dir));
 	snprintf(tmp, sizeof(tmp), "%s/containers/.%s.new", state_root(), c->id);
-	/* built under a name ctr_list skips, so ps never sees a half-made container; on a spare
-	 * workspace if rm kept one */
-	int spare = !r && !ctr_spare_take(tmp);
-	if (!r && !spare && mkdir(tmp, 0700))
-		r = err_set(e, errno, "create %s", tmp);
-	else if (!r && (dfd = openat(AT_FDCWD, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		r = err_set(e, errno, "open %s", tmp);
-	if (!r && !spare)
-		r = workspace(dfd, e);
+	/* built under a name ctr_list skips, so ps never sees a half-made container */
+	if (!r && (dfd = ctr_workspace(tmp, e)) < 0)
+		r = dfd;
 	if (!r && ctr_to_json(c, &j))
 		r = err_set(e, ENOMEM, "serialise the container");
 	if (!r)
@@ -274,7 +260,6 @@ void fds_close_except(int a, int b)
 	}
 }
 
-/* stdio: a pty of the current root's devpts, or the fds the parent chose */
 /* Every ignored signal back to its default (execve resets only caught ones): those the kernel
  * lists in SigIgn, or all of them if /proc cannot tell. SIGKILL and SIGSTOP fail, harmlessly. */
 static void signals_default(void)
@@ -295,6 +280,7 @@ static void signals_default(void)
 			syscall(SYS_rt_sigaction, s, act, NULL, 8);
 }
 
+/* stdio: a pty of the current root's devpts, or the fds the parent chose */
 static int proc_stdio(struct proc *p, struct err *e)
 {
 	int m = -1, s = -1;
@@ -604,9 +590,9 @@ static void ctr_child(struct spawn *s)
 	if (c->init && initfd < 0)
 		ctl_fail(s->sock, 125, &e);
 	/* the root: overlay, /proc, /sys, /dev, /etc files, volumes; then pivot_root into it */
-	struct mnt_spec m = { .dir = s->dir, .hostname = c->hostname, .layers = s->layers, .nlayers = s->nlayers, .vols = c->vols,
-			      .nvols = c->nvols, .read_only = c->read_only, .console = c->tty,
-			      .scratch = c->autoremove };
+	struct mnt_spec m = { .dir = s->dir, .hostname = c->hostname, .layers = s->layers,
+			      .nlayers = s->nlayers, .vols = c->vols, .nvols = c->nvols,
+			      .read_only = c->read_only, .console = c->tty, .scratch = c->autoremove };
 	if (mnt_rootfs(&m, &e))
 		ctl_fail(s->sock, 125, &e);
 	/* docker's masked and read-only /proc and /sys paths (not for --privileged) */
@@ -739,7 +725,8 @@ static int launch_fg(struct spawn *s, int lockfd, int flags, int *code, struct e
 		close(lockfd);
 		return err_set(e, errno, "signalfd");
 	}
-	if (!(flags & LAUNCH_STDIN) && !c->tty && (null = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+	if (!(flags & LAUNCH_STDIN) && !c->tty &&
+	    (null = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		close(lockfd);
 		return err_set(e, errno, "open /dev/null");
 	}

@@ -143,11 +143,6 @@ static int mask_as(const char *p, int is_dir, struct err *e)
 	return err_set(e, errno, "mask %s", p);
 }
 
-static int mask(const char *p, struct err *e)
-{
-	return mask_as(p, 1, e);
-}
-
 /* Bind p on itself and remount it read-only (skipped if absent). */
 static int make_ro(const char *p, int bind, struct err *e)
 {
@@ -179,7 +174,7 @@ int sec_mask_paths(struct err *e)
 
 int sec_mask(const char *path, struct err *e)
 {
-	return mask(path, e);
+	return mask_as(path, 1, e);
 }
 
 int sec_ro(const char *path, struct err *e)
