@@ -79,7 +79,7 @@ static void top_usage(FILE *f)
 }
 
 /* Make mydocker-NAME symlinks in dir pointing at this binary. */
-static int install_links(const char *dir)
+static NOINLINE int install_links(const char *dir)
 {
 	char def[PATH_MAX];
 	const char *exe = self_exe();

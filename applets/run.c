@@ -77,7 +77,7 @@ static void add_env(char ***v, const char *kv)
 	}
 }
 
-static void read_env_file(char ***v, const char *file)
+static NOINLINE void read_env_file(char ***v, const char *file)
 {
 	struct buf b = { 0 };
 	char real[PATH_MAX];
@@ -98,7 +98,7 @@ static void read_env_file(char ***v, const char *file)
 }
 
 /* SRC:DST[:ro|rw]: SRC absolute and existing, DST absolute */
-static void add_volume(struct container *c, const char *spec)
+static NOINLINE void add_volume(struct container *c, const char *spec)
 {
 	char *s = xstrdup(spec), *dst = strchr(s, ':'), *mode = NULL;
 	struct stat st;
@@ -128,7 +128,7 @@ static int hostname_valid(const char *h)
 	       h[0] != '-' && h[0] != '.';
 }
 
-static void parse(int argc, char **argv, struct opts *o)
+static NOINLINE void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "detach", no_argument, 0, 'd' }, { "interactive", no_argument, 0, 'i' },
@@ -245,6 +245,22 @@ static void apply_image(struct opts *o, const struct image *img, char **args)
 	c->image_id = xstrdup(img->id);
 }
 
+/* where overlay cannot work, the container gets its own copy of the image, made once here */
+static NOINLINE void prepare(struct container *c, const struct image *img)
+{
+	char dir[4096];
+	struct err e = { 0 };
+	int copied;
+	ctr_dir(c->id, dir, sizeof(dir));
+	if (stg_prepare(dir, img->layers, img->nlayers, &copied, &e)) {
+		ctr_remove(c->id, &(struct err){ 0 });
+		ctr_unlink_lock(c->id);
+		die_err(125, &e);
+	}
+	if (copied)
+		warnx("no overlay: %s; the container gets its own copy of the image", stg_why(copied));
+}
+
 int run_main(int argc, char **argv)
 {
 	struct opts o = { 0 };
@@ -273,17 +289,7 @@ int run_main(int argc, char **argv)
 	int lk = ctr_lock(c->id, &e);
 	if (lk < 0)
 		die_err(125, &e);
-	/* where overlay cannot work, the container gets its own copy of the image, made once here */
-	char dir[4096];
-	int copied;
-	ctr_dir(c->id, dir, sizeof(dir));
-	if (stg_prepare(dir, img.layers, img.nlayers, &copied, &e)) {
-		ctr_remove(c->id, &(struct err){ 0 });
-		ctr_unlink_lock(c->id);
-		die_err(125, &e);
-	}
-	if (copied)
-		warnx("no overlay: %s; the container gets its own copy of the image", stg_why(copied));
+	prepare(c, &img);
 	int flags = LAUNCH_FRESH | (c->detach ? LAUNCH_DETACH : 0) | (c->interactive ? LAUNCH_STDIN : 0);
 	if (ctr_launch(c, img.layers, img.nlayers, lk, flags, &code, &e))
 		die_err(code, &e);

@@ -123,6 +123,10 @@ int ctr_remove(const char *id, struct err *e);
 /* Make dir, a new container's directory with its workspace (upper, work, merged): a spare that
  * rm kept, renamed to dir, or made afresh. Returns an open fd of dir, or -errno (nothing left). */
 int ctr_workspace(const char *dir, struct err *e);
+/* Remove what a spare workspace kept of its last container's overlay (its private work dir, set
+ * aside by rm), if dir's workspace was one. For the container's first moments: while its command
+ * starts, the waits for the disk cost nothing. Best effort: what is left goes at its rm. */
+void ctr_workspace_reap(const char *dir);
 /* Remove ROOT/locks/ctr-<id> (rm does it while holding the lock, as its last step). */
 void ctr_unlink_lock(const char *id);
 /* Remove ROOT/locks/ctr-<id> files whose container is gone (left by an rm killed before its last

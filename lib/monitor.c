@@ -153,6 +153,7 @@ static void monitor(struct spawn *s, int lockfd, int flags, int report)
 	close(report);
 	if (pid < 0)
 		_exit(m.code);
+	ctr_workspace_reap(s->dir);
 	drop_text();
 	if (master >= 0)
 		log_copy(logfd, master, -1);
@@ -165,7 +166,7 @@ static void monitor(struct spawn *s, int lockfd, int flags, int report)
 	_exit(0);
 }
 
-int launch_detached(struct spawn *s, int lockfd, int flags, int *code, struct err *e)
+NOINLINE int launch_detached(struct spawn *s, int lockfd, int flags, int *code, struct err *e)
 {
 	int rp[2], st;
 	struct ctl_msg m;

@@ -29,7 +29,7 @@ static int in_root(int rootfd, const char *path)
 
 /* Open path in the root, creating missing directories and (want_file) the last component as a file.
  * A dangling symlink on the way is followed by creating its target, resolved inside the root too. */
-static int open_in_root_n(int rootfd, const char *path, int want_file, int depth, struct err *e)
+static NOINLINE int open_in_root_n(int rootfd, const char *path, int want_file, int depth, struct err *e)
 {
 	char p[4096], link[4096], next[8192];
 	int fd = in_root(rootfd, path);
@@ -76,7 +76,8 @@ static int open_in_root_n(int rootfd, const char *path, int want_file, int depth
 
 static int open_in_root(int rootfd, const char *path, int want_file, struct err *e)
 {
-	return open_in_root_n(rootfd, path, want_file, 0, e);
+	int fd = in_root(rootfd, path);	/* the common case: it is there */
+	return fd >= 0 ? fd : open_in_root_n(rootfd, path, want_file, 0, e);
 }
 
 static int mount_fd(const char *src, int fd, const char *type, unsigned long fl, const char *data)
@@ -111,7 +112,7 @@ static size_t common_dir(const struct mnt_spec *m)
 }
 
 /* vfs: ROOT/containers/<id>/rootfs bound on merged, a mount of its own to pivot into (or move) */
-static int mnt_copy(const char *dir, const char *merged, struct err *e)
+static NOINLINE int mnt_copy(const char *dir, const char *merged, struct err *e)
 {
 	char src[4200];
 	snprintf(src, sizeof(src), "%s/rootfs", dir);
@@ -143,7 +144,7 @@ static int overlay(const struct mnt_spec *m, const char *merged, struct buf *o)
 
 /* lowerdir = the image layers, top-most first; upper/work = this container's own. The options
  * must fit one page: with the layers as short names relative to their directory, ~230 fit. */
-static int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err *e)
+static NOINLINE int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err *e)
 {
 	struct buf o = { 0 };
 	size_t cd = common_dir(m);
@@ -172,7 +173,7 @@ static int mnt_overlay(const struct mnt_spec *m, const char *merged, struct err 
 
 /* a small tmpfs with the safe device nodes, devpts, shm and the usual links (nodes_only: an OCI
  * spec mounted /dev itself; just the nodes and links) */
-static int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
+static NOINLINE int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
 {
 	static const struct { const char *name; unsigned ma, mi; } nodes[] = {
 		{ "null", 1, 3 }, { "zero", 1, 5 }, { "full", 1, 7 },
@@ -225,7 +226,7 @@ static int mnt_dev(int rootfd, int console, int nodes_only, struct err *e)
 /* /etc/hostname, /etc/hosts and /etc/resolv.conf (a copy of the host's, as docker does; empty if
  * the host has none): made afresh at every start in the container's own /dev tmpfs, bound over the
  * image's files and unlinked there, so they cost the state root nothing and never reach a commit. */
-static int mnt_etc(int rootfd, const char *hostname, struct err *e)
+static NOINLINE int mnt_etc(int rootfd, const char *hostname, struct err *e)
 {
 	static const char *names[] = { "hostname", "hosts", "resolv.conf" };
 	struct buf t[3] = { { 0 } };
@@ -262,7 +263,7 @@ static int mnt_etc(int rootfd, const char *hostname, struct err *e)
 }
 
 /* -v SRC:DST[:ro]: bind, then remount the new mount read-only (bind flags cannot be set at once) */
-static int mnt_volume(int rootfd, const struct vol *v, struct err *e)
+static NOINLINE int mnt_volume(int rootfd, const struct vol *v, struct err *e)
 {
 	struct stat st;
 	if (stat(v->src, &st))
@@ -276,7 +277,7 @@ static int mnt_volume(int rootfd, const struct vol *v, struct err *e)
 }
 
 /* Swap the root: pivot_root(".", ".") stacks the old root on the new one, then detach it. */
-static int mnt_pivot(const char *merged, struct err *e)
+static NOINLINE int mnt_pivot(const char *merged, struct err *e)
 {
 	if (chdir(merged))
 		return err_set(e, errno, "chdir %s", merged);
@@ -294,13 +295,13 @@ static int mnt_pivot(const char *merged, struct err *e)
 }
 
 /* OCI: the bundle's root directory bound on itself, a mount of its own to pivot into */
-static int mnt_bundle_root(const char *root, struct err *e)
+static NOINLINE int mnt_bundle_root(const char *root, struct err *e)
 {
 	return mount(root, root, NULL, MS_BIND | MS_REC, NULL) ? err_set(e, errno, "bind the root %s", root) : 0;
 }
 
 /* OCI: the spec's mounts in order; a bind takes its flags by a remount of the new mount */
-static int mnt_list(int rootfd, const struct mnt_spec *m, struct err *e)
+static NOINLINE int mnt_list(int rootfd, const struct mnt_spec *m, struct err *e)
 {
 	int dev = 0;
 	for (int i = 0; i < m->nmounts; i++) {

@@ -96,9 +96,9 @@ static void name_pick(struct container *c)
 
 /* A ".<id>.new" seen under the creation lock is what a killed creator left: remove it; likewise
  * the lock files of containers that are gone. */
-static void sweep_partial(void)
+static NOINLINE void sweep_partial(void)
 {
-	char d[4096], b[4096] __attribute__((aligned(8)));
+	char d[4096], b[1024] __attribute__((aligned(8)));
 	struct dirent *de;
 	struct dir_it it;
 	snprintf(d, sizeof(d), "%s/containers", state_root());
@@ -112,7 +112,7 @@ static void sweep_partial(void)
 	ctr_sweep_locks();
 }
 
-int ctr_create(struct container *c, struct err *e)
+NOINLINE int ctr_create(struct container *c, struct err *e)
 {
 	char dir[4096], tmp[4096];
 	struct buf j = { 0 };
@@ -209,7 +209,7 @@ static int db_find(const char *file, const char *key, int need, char *f[7], stru
 }
 
 /* -u UID[:GID] or names, from the container's own /etc/passwd and /etc/group */
-static int user_resolve(const char *spec, uid_t *uid, gid_t *gid, char home[256], struct err *e)
+static NOINLINE int user_resolve(const char *spec, uid_t *uid, gid_t *gid, char home[256], struct err *e)
 {
 	char u[256], *g, *f[7];
 	long long v;
@@ -262,7 +262,7 @@ void fds_close_except(int a, int b)
 
 /* Every ignored signal back to its default (execve resets only caught ones): those the kernel
  * lists in SigIgn, or all of them if /proc cannot tell. SIGKILL and SIGSTOP fail, harmlessly. */
-static void signals_default(void)
+static NOINLINE void signals_default(void)
 {
 	char b[4096], *ign;
 	unsigned long long m = ~0ull;
@@ -502,7 +502,7 @@ static int wait_status(int st)
 }
 
 /* copy what is readable on from to to: > 0 copied, 0 at EOF/EIO (the other side is gone), -1 later */
-static int relay(int from, int to)
+static NOINLINE int relay(int from, int to)
 {
 	char b[4096];
 	ssize_t n = read(from, b, sizeof(b));
@@ -742,6 +742,7 @@ static int launch_fg(struct spawn *s, int lockfd, int flags, int *code, struct e
 	if (pid < 0) {
 		ctr_finish(c, *code, flags & LAUNCH_FRESH);
 	} else {
+		ctr_workspace_reap(s->dir);
 		/* raw only while attached to a terminal we feed: keys like ^C go to the container */
 		if (master >= 0 && (flags & LAUNCH_STDIN))
 			pty_raw(0);

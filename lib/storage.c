@@ -395,7 +395,7 @@ int stg_copy_layers(char *const *layers, int nlayers, const char *dst, struct er
 
 /* ---- the container's choice ---- */
 
-int stg_is_copy(const char *dir)
+NOINLINE int stg_is_copy(const char *dir)
 {
 	char p[4200];
 	struct stat st;

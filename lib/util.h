@@ -106,5 +106,9 @@ int rm_rf_contents(int fd, const char *const *keep);
 int rm_rf(const char *path);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* For a function with path-sized buffers off the common path (or below it): its frame is on the
+ * stack only while it runs, not inlined into a caller under which everything else then runs. Every
+ * stack page a run touches first costs a page fault (and a forked child one more to copy it). */
+#define NOINLINE __attribute__((noinline))
 
 #endif

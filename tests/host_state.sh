@@ -36,9 +36,10 @@ host_state() {
 	our_md_pids | sed 's/^/mydocker process: /'
 	pgrep -f "^sleep $MARK" | sed 's/^/container process: /'
 	ctr_entries | sed 's/^/state dir: /'
-	# a spare workspace is three empty directories, never anything of a removed container
+	# a spare workspace is three empty directories (but for the last overlay's own work dir, set
+	# aside as work/old and holding only empty files), never anything of a removed container
 	for s in "$MYDOCKER_ROOT"/containers/.spare*; do
-		[ -d "$s" ] && [ "$(ls -A "$s" | tr '\n' ' ')$(find "$s" -mindepth 2 | head -n 1)" != "merged upper work " ] &&
+		[ -d "$s" ] && [ "$(ls -A "$s" | tr '\n' ' ')$(find "$s" -mindepth 2 ! -path "$s/work/old" ! -path "$s/work/old/*" | head -n 1)$(find "$s/work/old" -type f -size +0 2>/dev/null | head -n 1)" != "merged upper work " ] &&
 			echo "unclean spare: $s"
 	done
 	ls -A "$MYDOCKER_ROOT/locks" 2>/dev/null | grep '^ctr-' | sed 's/^/lock: /'

@@ -303,11 +303,14 @@ fi
 # spare workspaces: rm keeps up to two emptied workspaces (.spare0, .spare1) and the next create
 # takes one; nothing of the removed container may reach the next one
 SPARES="ls -A '$C' | grep -cx '\.spare[0-9]' || :"
-clean_spares() {	# every spare is upper, work, merged: empty, the usual modes, no xattrs
+clean_spares() {	# every spare is upper, work, merged: empty (but for work/old: the last overlay's
+	# own work dir, only empty files in it), the usual modes, no xattrs
 	for s in "$C"/.spare*; do
 		[ -d "$s" ] || continue
 		[ "$(ls -A "$s" | tr '\n' ' ')" = "merged upper work " ] || { echo "$s: $(ls -A "$s")"; return 1; }
-		[ -z "$(find "$s" -mindepth 2)" ] || { echo "$s not empty: $(find "$s" -mindepth 2 | head -3)"; return 1; }
+		[ -z "$(find "$s" -mindepth 2 ! -path "$s/work/old" ! -path "$s/work/old/*")" ] ||
+			{ echo "$s not empty: $(find "$s" -mindepth 2 | head -3)"; return 1; }
+		[ -z "$(find "$s/work" -mindepth 1 -type f -size +0)" ] || { echo "$s: data in work"; return 1; }
 		[ "$(stat -c %a "$s/upper" "$s/work" "$s/merged" | tr '\n' ' ')" = "755 700 755 " ] || { echo "$s: modes"; return 1; }
 		python3 -c 'import os,sys; sys.exit(sum(len(os.listxattr(p)) for p in sys.argv[1:]))' "$s/upper" "$s/work" "$s/merged" ||
 			{ echo "$s: xattrs left"; return 1; }
@@ -320,8 +323,12 @@ check "the spare is clean (empty dirs, modes, no xattrs)" clean_spares
 testing "the next container, on it, sees the image, not what the last one did" \
 	"$MD run --rm busybox sh -c 'cat /leak; ls -d /d; ls /bin/ls' 2>&1" \
 	"cat: can't open '/leak': No such file or directory\nls: /d: No such file or directory\n/bin/ls\n"
+testing "the spare holds the last overlay's work dir, set aside" "ls -A '$C'/.spare*/work" "old\n"
 X5=$("$MD" run -d busybox sleep 300 | tail -n 1)
 testing "a running container has taken the spare" "$SPARES" "0\n"
+gone_old() { for i in $(seq 50); do [ -e "$C/$X5/work/old" ] || return 0; sleep 0.1; done; return 1; }
+check "its monitor removes what the spare kept of the last overlay" gone_old
+testing "its own overlay work dir is in place" "ls -A '$C/$X5/work'" "work\n"
 "$MD" rm -f "$X5" >/dev/null
 ids=""
 for i in 1 2 3 4; do ids="$ids $("$MD" run -d busybox true | tail -n 1)"; done
