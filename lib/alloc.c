@@ -5,7 +5,12 @@
  * again and again. This one carves blocks of 24 size classes from one region that only grows,
  * keeps freed blocks on a list per class for reuse, and maps big blocks (over 64 KiB) on their
  * own, returned at free. A 16-byte header before each block holds its class (or its mapping's
- * size). One lock: the image store hashes on a second thread. */
+ * size). One lock: the image store hashes on a second thread.
+ *
+ * The container stage (lib/runtime.c launch) is cloned with CLONE_VM and runs on this memory until
+ * it execs. It allocates from an arena of its own, told apart by its stack, and frees nothing: it
+ * takes no lock its parent needs (it may be killed holding it), and it frees nothing that is its
+ * parent's. Its blocks go when the parent unmaps the arena. */
 #define _GNU_SOURCE
 #include <errno.h>	/* first: with glibc it defines __GLIBC__ */
 #ifndef __GLIBC__
@@ -33,6 +38,38 @@ static void *free_list[NCLASS];
 static char first[64u << 10] __attribute__((aligned(HDR)));	/* the region's start: no mmap at all for most runs */
 static char *cur = first, *lim = first + sizeof(first);
 static volatile char lock;
+/* the cloned stage's stack (to tell it apart) and arena; all NULL when there is none */
+static uintptr_t kid_lo, kid_hi;
+static char *kid_cur, *kid_lim;
+#define KID ((size_t)1 << (sizeof(size_t) * 8 - 1))	/* a header's flag: an arena block */
+
+void alloc_clone_arena(void *stack_lo, void *stack_hi, void *arena, size_t len)
+{
+	kid_lo = (uintptr_t)stack_lo;
+	kid_hi = (uintptr_t)stack_hi;
+	kid_cur = arena;
+	kid_lim = arena ? (char *)arena + len : NULL;
+}
+
+static int in_kid(void)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	return sp >= kid_lo && sp < kid_hi;
+}
+
+/* the arena is a fresh mapping: zero, as calloc wants it */
+static void *kid_alloc(size_t n)
+{
+	size_t sz = (n + HDR - 1) & ~(size_t)(HDR - 1);
+	if (sz < n || sz > (size_t)(kid_lim - kid_cur) - HDR) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	struct hdr *h = (struct hdr *)kid_cur;
+	kid_cur += HDR + sz;
+	h->cls = KID | sz;
+	return (char *)h + HDR;
+}
 
 static void take(void)
 {
@@ -76,6 +113,8 @@ static void *big_alloc(size_t n)
 
 void *malloc(size_t n)
 {
+	if (in_kid())
+		return kid_alloc(n);
 	if (n > BIG)
 		return big_alloc(n);
 	int c = class_of(n ? n : 1);
@@ -110,6 +149,8 @@ void free(void *p)
 	if (!p)
 		return;
 	struct hdr *h = (struct hdr *)((char *)p - HDR);
+	if (in_kid() || (h->cls & KID))
+		return;
 	if (h->cls >= NCLASS) {
 		munmap(h, h->cls - NCLASS);
 		return;
@@ -125,7 +166,7 @@ size_t malloc_usable_size(void *p)
 	if (!p)
 		return 0;
 	struct hdr *h = (struct hdr *)((char *)p - HDR);
-	return h->cls >= NCLASS ? h->cls - NCLASS - HDR : class_size[h->cls];
+	return h->cls & KID ? h->cls & ~KID : h->cls >= NCLASS ? h->cls - NCLASS - HDR : class_size[h->cls];
 }
 
 void *calloc(size_t a, size_t b)
@@ -137,7 +178,7 @@ void *calloc(size_t a, size_t b)
 	}
 	void *p = malloc(n);
 	/* a big block is a fresh mapping, zero already */
-	if (p && n <= BIG)
+	if (p && n <= BIG && !in_kid())
 		memset(p, 0, n);
 	return p;
 }
@@ -147,7 +188,7 @@ void *realloc(void *p, size_t n)
 	if (!p)
 		return malloc(n);
 	size_t have = malloc_usable_size(p);
-	if (n <= have && (n > BIG || have <= BIG))
+	if (n <= have && (n > BIG || have <= BIG) && !in_kid())
 		return p;
 	void *q = malloc(n);
 	if (q) {
@@ -181,5 +222,12 @@ int posix_memalign(void **out, size_t align, size_t n)
 void *memalign(size_t align, size_t n)
 {
 	return aligned_alloc(align, n);
+}
+#else
+#include <stddef.h>
+/* glibc builds (sanitizers, fuzzers) keep glibc's allocator */
+void alloc_clone_arena(void *stack_lo, void *stack_hi, void *arena, size_t len)
+{
+	(void)stack_lo, (void)stack_hi, (void)arena, (void)len;
 }
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
+#include "util.h"
 
 static int aligned(const void *p)
 {
@@ -104,8 +105,50 @@ TEST(aligned)
 	free(p);
 }
 
+#ifndef __GLIBC__
+/* A CLONE_VM child's arena (lib/runtime.c launch): told apart by its stack (here: ours, declared as
+ * the child's), it allocates from the arena only, never frees, and never writes a block of the
+ * parent's; once the arena is gone the usual allocator is back. */
+TEST(clone_arena)
+{
+	static char arena[64 << 10] __attribute__((aligned(16)));
+	char here, *top = &here + (1 << 20), *lo = &here - (1 << 20);
+	char *volatile parent = malloc(64);	/* volatile: read after realloc, on purpose */
+	char *kept = malloc(64);
+	CHECK(parent && kept);
+	if (!parent || !kept)
+		return;
+	memset(parent, 'p', 64);
+	alloc_clone_arena(lo, top, arena, sizeof(arena));
+	char *a = malloc(100), *z = calloc(10, 10);
+	CHECK(a >= arena && a + 100 <= arena + sizeof(arena) && aligned(a));
+	CHECK(z >= arena && z + 100 <= arena + sizeof(arena) && !z[0] && !z[99]);
+	char *grown = realloc(parent, 32);	/* even a shrink copies: the parent's block stays as it was */
+	CHECK(grown != parent && grown >= arena && !memcmp(grown, "pppp", 4));
+	free(parent);	/* not the child's to free: untouched (a freed block would hold a list link) */
+	free(a);
+	char *b = malloc(16);
+	CHECK(b != a);	/* nothing is reused */
+	errno = 0;
+	CHECK(malloc(sizeof(arena)) == NULL && errno == ENOMEM);
+	alloc_clone_arena(NULL, NULL, NULL, 0);
+	int untouched = 1;
+	for (int i = 0; i < 64; i++)
+		untouched &= parent[i] == 'p';
+	CHECK(untouched);
+	char *c = malloc(100);
+	CHECK(c && (c < arena || c >= arena + sizeof(arena)));
+	free(c);
+	free(parent);
+	free(kept);
+}
+#endif
+
 int main(void)
 {
+#ifndef __GLIBC__
+	RUN(clone_arena);
+#endif
 	RUN(sizes);
 	RUN(calloc_zeroes_reused_blocks);
 	RUN(realloc_keeps_contents);
