@@ -579,10 +579,12 @@ static void ctr_child(struct spawn *s)
 	const struct container *c = s->c;
 	struct err e = { 0 };
 	char go;
+	/* first of all, wait until the parent has put us in the cgroup, set up the network and
+	 * recorded us (we share its memory: until "g" nothing but this wait runs here) */
+	if (read(s->sock, &go, 1) != 1)
+		_exit(125);
 	/* until execve we are the host's binary: not to be opened through /proc/1/exe (CVE-2019-5736) */
 	prctl(PR_SET_DUMPABLE, 0);
-	/* the root is built first, then the parent makes the cgroup and the network and records us;
-	 * nothing of the container's own runs before the parent's "g" */
 	/* device nodes and mount points get exactly the modes asked for */
 	umask(0);
 	/* --init: copy the binary while the host's /proc/self/exe is still reachable */
@@ -604,11 +606,6 @@ static void ctr_child(struct spawn *s)
 	/* our own network namespace: lo up (a bridge network's eth0 was set up by the parent) */
 	if (!(c->net && !strcmp(c->net, "host")) && lo_up(&e))
 		ctl_fail(s->sock, 125, &e);
-	/* ready; then wait until the parent has put us in the cgroup, set up the network and recorded
-	 * us (we share its memory: it waits while we work, and we while it does) */
-	struct ctl_msg ready = { .code = CTL_READY };
-	if (fd_send(s->sock, &ready, sizeof(ready), -1) || read(s->sock, &go, 1) != 1)
-		_exit(125);
 	struct proc p = { .argv = c->argv, .env = c->env, .cwd = c->workdir, .user = c->user,
 			  .hostname = c->hostname, .tty = c->tty, .console = c->tty, .mkcwd = 1, .ws = s->ws,
 			  .stdio = { s->stdio[0], s->stdio[1], s->stdio[2] }, .sock = s->sock,
@@ -619,9 +616,9 @@ static void ctr_child(struct spawn *s)
 /* The container stage is cloned with CLONE_VM: it runs on our memory until it execs, so there are
  * no page tables to copy and no pages to fault in again (on the VMs we measure on that is ~1 ms of
  * a 10 ms run). It gets a stack of its own (below it a guard page) and a heap arena of its own
- * (lib/alloc.c); the two of us never run side by side: we wait while it builds its root, it waits
- * for "g" while we make its cgroup, network and record, and we wait again until it has exec'd (or
- * is gone), then unmap its stack. */
+ * (lib/alloc.c). The two of us never run side by side: it waits for "g" (its first step) while we
+ * make its cgroup, network and record, then we wait until it has built its root and exec'd (or is
+ * gone), and unmap its stack. */
 #define STAGE_GUARD 4096
 #define STAGE_STACK (256u << 10)
 #define STAGE_ARENA (8u << 20)	/* address space: only what it touches is ever memory */
@@ -677,26 +674,18 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 		close(lockfd);
 		goto out;
 	}
-	/* its root is built (1), or it failed and said why */
-	r = proc_await(sv[0], master, code, e);
-	if (r == 0)
-		r = err_set(e, EPROTO, "the container stage ended early");
-	else if (r > 0)
-		r = 0;
-	if (!r) {
-		/* recorded before it runs: pid + start time let ps tell a dead container from a reused pid */
-		c->status = CTR_RUNNING;
-		c->pid = pid;
-		c->pid_start = proc_start_time(pid);
-		c->monitor_pid = getpid();
-		c->started = now_ns();
-		c->finished = 0;
-		c->exit_code = 0;
-		/* its cgroup (limits hold before it runs anything; removed by teardown), its network
-		 * (veth, address, port rules), its record */
-		r = cg_create(c->id, &c->limits, e) || cg_enter(c->id, pid, e) ? -e->no :
-			network_up(c, pid, e) ? -e->no : ctr_save(c, e);
-	}
+	/* recorded before it runs: pid + start time let ps tell a dead container from a reused pid */
+	c->status = CTR_RUNNING;
+	c->pid = pid;
+	c->pid_start = proc_start_time(pid);
+	c->monitor_pid = getpid();
+	c->started = now_ns();
+	c->finished = 0;
+	c->exit_code = 0;
+	/* its cgroup (limits hold before it runs anything; removed by teardown), its network (veth,
+	 * address, port rules), its record */
+	r = cg_create(c->id, &c->limits, e) || cg_enter(c->id, pid, e) ? -e->no :
+		network_up(c, pid, e) ? -e->no : ctr_save(c, e);
 	close(lockfd);
 	if (!r) {
 		/* a stage that failed on its side has sent why and gone: that error, not a broken pipe */
