@@ -180,7 +180,7 @@ int exec_main(int argc, char **argv)
 		proc_start(&p);
 	}
 	close(sv[1]);
-	if (proc_await(sv[0], &master, &code, &e) < 0) {
+	if (proc_await(sv[0], &master, &code, &e)) {
 		waitpid(pid, NULL, 0);
 		die_err(code, &e);
 	}

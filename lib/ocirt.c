@@ -422,8 +422,8 @@ pid_t oci_create(int dfd, const char *id, struct oci_spec *s, int *master, struc
 		r = oci_hooks(s->hooks, "createRuntime", sj.p, e);
 	if (!r && write(sv[0], "g", 1) != 1)
 		r = err_set(e, errno, "release the container");
-	if (!r && (r = proc_await(sv[0], master, &code, e)) > 0)
-		r = 0;
+	if (!r)
+		r = proc_await(sv[0], master, &code, e);
 	buf_free(&sj);
 	json_free(st.doc);
 	if (sv[0] >= 0)
@@ -478,7 +478,6 @@ pid_t oci_exec(pid_t pid, const char *id, struct oci_proc *op, int *master, stru
 	}
 	close(sv[1]);
 	int r = c < 0 ? err_set(e, errno, "fork") : proc_await(sv[0], master, &code, e);
-	r = r > 0 ? 0 : r;
 	close(sv[0]);
 	if (r && c > 0)
 		waitpid(c, NULL, 0);

@@ -465,7 +465,7 @@ int proc_await(int sock, int *master, int *code, struct err *e)
 		if (n < 0)
 			return err_set(e, -n, "read from the container");
 		if (n == sizeof(m) && m.code == CTL_READY)
-			return 1;
+			return 0;
 		if (n == sizeof(m) && m.code == 0 && fd >= 0 && *master < 0) {
 			*master = fd;
 			continue;
@@ -693,8 +693,6 @@ pid_t launch(struct spawn *s, int lockfd, int *master, int *code, struct err *e)
 		r = proc_await(sv[0], master, code, e);
 		if (!r && !sent)
 			r = err_set(e, sno, "release the container");
-		else if (r > 0)
-			r = err_set(e, EPROTO, "container setup");
 	}
 	if (r) {
 		kill(pid, SIGKILL);

@@ -49,8 +49,7 @@ struct proc {
 void proc_start(struct proc *p) __attribute__((noreturn));
 /* PATH lookup in env and execve; on failure report to sock and _exit(126/127). */
 void proc_exec(char **argv, char **env, int sock) __attribute__((noreturn));
-/* Parent side: read the control socket until EOF (the command runs: 0), CTL_READY (1) or an error
- * (-errno, *code). */
+/* Parent side: read the control socket until EOF (the command runs: 0) or an error (-errno, *code). */
 int proc_await(int sock, int *master, int *code, struct err *e);
 
 /* Block the signals an attached caller forwards (and SIGCHLD); returns a signalfd. old: previous mask. */

@@ -6,7 +6,7 @@
 
 /* Messages on the control socket, container side -> parent. code 0 with an fd: the pty master;
  * code > 0: setup or exec failed, the exit code to report. EOF: the command runs. */
-#define CTL_READY -1	/* set up and waiting for "g" or for start (proc_await returns 1) */
+#define CTL_READY -1	/* OCI create: set up and waiting for start (proc_await returns 0) */
 struct ctl_msg {
 	int code;
 	struct err e;

@@ -30,13 +30,14 @@ void die_err(int code, const struct err *e) __attribute__((noreturn));
 
 /* Short-lived applet code only: die (exit 125) on failure. */
 void *xmalloc(size_t n);
-/* The stack and heap arena of a child cloned with CLONE_VM until it execs (lib/alloc.c; NULLs:
- * none). Its mallocs come from the arena, its frees do nothing. */
-void alloc_clone_arena(void *stack_lo, void *stack_hi, void *arena, size_t len);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The stack and heap arena of a child cloned with CLONE_VM until it execs (lib/alloc.c; NULLs:
+ * none). Its mallocs come from the arena, its frees do nothing. */
+void alloc_clone_arena(void *stack_lo, void *stack_hi, void *arena, size_t len);
 
 /* Growable byte buffer. */
 struct buf {
